@@ -1,0 +1,72 @@
+"""Read a whole region bundle (SPEC, input contract v1) into typed objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from pipelines.bundle.grid import read_load, read_price
+from pipelines.bundle.imagery import GridSpec, Scene, read_scenes
+from pipelines.bundle.region import Region, read_region
+from pipelines.bundle.vectors import (
+    read_declared,
+    read_facilities,
+    read_infrastructure,
+    read_nodes,
+)
+from pipelines.errors import ProblemLog
+
+
+@dataclass
+class RegionBundle:
+    """Everything a flow needs from a region, in the working CRS, with its problems."""
+
+    root: Path
+    region: Region
+    grid: GridSpec
+    facilities: gpd.GeoDataFrame
+    infrastructure: gpd.GeoDataFrame
+    nodes: gpd.GeoDataFrame
+    load: pd.DataFrame
+    price: pd.DataFrame | None
+    scenes: list[Scene]
+    declared: gpd.GeoDataFrame | None
+    problems: ProblemLog = field(default_factory=ProblemLog)
+
+    @property
+    def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """(start, end) in UTC: region.yaml's period, else the span of load and scenes."""
+        start, end = self.region.period_start, self.region.period_end
+        stamps = list(self.load["interval_start"].agg(["min", "max"])) if len(self.load) else []
+        stamps += [s.acquired for s in self.scenes]
+        if start is None:
+            start = min(stamps) if stamps else pd.Timestamp("1970-01-01", tz="UTC")
+        if end is None:
+            end = max(stamps) + pd.Timedelta(hours=1) if stamps else start
+        return start, end
+
+
+def read_bundle(root: Path | str, assume_utc: bool = False) -> RegionBundle:
+    """Read every file of the bundle; raise BundleError listing every fatal problem."""
+    root = Path(root)
+    log = ProblemLog(root=root)
+    region = read_region(root)
+    crs = region.crs
+    facilities = read_facilities(root / "facilities.geojson", crs, log)
+    infrastructure = read_infrastructure(root / "infrastructure.geojson", crs, log)
+    nodes = read_nodes(root / "grid" / "nodes.geojson", crs, log)
+    load = read_load(root / "grid" / "load.csv", set(nodes["node_id"]), log, assume_utc)
+    price = read_price(root / "grid" / "price.csv", log, assume_utc)
+    scenes = read_scenes(root / "imagery", log)
+    declared = read_declared(root / "declared.geojson", crs, log)
+    log.raise_if_errors()
+    bundle = RegionBundle(root, region, GridSpec.for_bbox(region.bbox, crs), facilities,
+                          infrastructure, nodes, load, price, scenes, declared, log)
+    start, end = bundle.period
+    if len(load):
+        inside = (load["interval_start"] >= start) & (load["interval_start"] < end)
+        bundle.load = load[inside].reset_index(drop=True)
+    return bundle

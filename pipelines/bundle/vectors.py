@@ -1,0 +1,193 @@
+"""GeoJSON layers of a region bundle: facilities, infrastructure, grid nodes, declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyogrio.errors import DataSourceError, DataLayerError
+from pyproj import CRS
+
+from pipelines.errors import BundleError, ProblemLog
+
+LONLAT_HINT = ("GeoJSON must be WGS84 lon/lat (RFC 7946); reproject it, "
+               "e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson")
+
+
+def read_geojson(path: Path, log: ProblemLog) -> gpd.GeoDataFrame:
+    """Read a GeoJSON file as lon/lat; fatal if unreadable or in projected metres."""
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except (DataSourceError, DataLayerError, ValueError, RuntimeError) as exc:
+        raise BundleError(f"{path}: not readable as GeoJSON ({exc}); "
+                          "check it with `ogrinfo` or a JSON linter") from exc
+    if gdf.crs is not None and CRS.from_user_input(gdf.crs).is_projected:
+        log.error(path, "", f"coordinates are in a projected CRS ({gdf.crs.to_string()})",
+                  LONLAT_HINT, kind="crs")
+        return gdf
+    bounds = gdf.geometry.dropna().total_bounds if len(gdf) else np.zeros(4)
+    if len(gdf) and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90):
+        log.error(path, "", f"coordinates reach {bounds.round(1).tolist()}, outside lon/lat "
+                  "range: they look like projected metres", LONLAT_HINT, kind="crs")
+        return gdf
+    return gdf.set_crs("EPSG:4326", allow_override=True)
+
+
+def _record(idx: int, key: object = None) -> str:
+    return f"feature {idx}" + (f" ({key})" if key is not None and not pd.isna(key) else "")
+
+
+def keep_polygons(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog,
+                  id_col: str) -> gpd.GeoDataFrame:
+    """Skip non-polygons and repair invalid polygons, each with a counted warning."""
+    geoms = gdf.geometry.values
+    kinds = shapely.get_type_id(geoms)
+    polygonal = np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
+    for i in np.flatnonzero(~polygonal):
+        kind = "no geometry" if geoms[i] is None else shapely.get_type_id(geoms[i])
+        kind = {0: "a Point", 1: "a LineString", 2: "a LinearRing", 4: "a MultiPoint",
+                5: "a MultiLineString", 7: "a GeometryCollection"}.get(kind, kind)
+        log.warn(path, _record(i, gdf[id_col].iloc[i] if id_col in gdf else None),
+                 f"{kind} where a Polygon is expected; skipped",
+                 "draw the building outline as a Polygon", kind="geometry_skipped")
+    gdf = gdf[polygonal].copy()
+    invalid = ~shapely.is_valid(gdf.geometry.values)
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(gdf.geometry.values[i])
+        log.warn(path, _record(int(gdf.index[i]), gdf[id_col].iloc[i]),
+                 f"invalid polygon ({reason}); repaired with make_valid",
+                 kind="geometry_repaired")
+    if invalid.any():
+        fixed = shapely.make_valid(gdf.geometry.values[invalid])
+        parts = [shapely.union_all(shapely.get_parts(g)[np.isin(
+            shapely.get_type_id(shapely.get_parts(g)), [3, 6])]) for g in fixed]
+        gdf.loc[gdf.index[invalid], "geometry"] = parts
+        empty = shapely.is_empty(gdf.geometry.values)
+        for i in np.flatnonzero(empty):
+            log.warn(path, _record(int(gdf.index[i]), gdf[id_col].iloc[i]),
+                     "polygon has no area after repair; skipped", kind="geometry_skipped")
+        gdf = gdf[~empty]
+    return gdf
+
+
+def read_facilities(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
+    """Candidate buildings in the working CRS, indexed by their unique facility_id."""
+    if not path.is_file():
+        raise BundleError(f"{path}: missing; every region bundle lists its candidate "
+                          "buildings in facilities.geojson")
+    gdf = read_geojson(path, log)
+    if log.errors:
+        return gpd.GeoDataFrame({"facility_id": []}, geometry=[], crs=crs)
+    if len(gdf) == 0:
+        raise BundleError(f"{path}: the region has no facilities: nothing to score "
+                          "(an empty bundle; check the fetch or simulate step)")
+    if "facility_id" not in gdf.columns:
+        raise BundleError(f"{path}: missing property facility_id; existing properties: "
+                          f"{sorted(c for c in gdf.columns if c != 'geometry')}")
+    gdf = gdf.reset_index(drop=True)
+    missing = gdf["facility_id"].isna() | (gdf["facility_id"].astype(str).str.strip() == "")
+    for i in np.flatnonzero(missing):
+        log.warn(path, _record(i), "facility_id is empty; skipped",
+                 "give every building a unique facility_id", kind="missing_id")
+    gdf = gdf[~missing].copy()
+    gdf["facility_id"] = gdf["facility_id"].astype(str)
+    dup = gdf["facility_id"].duplicated(keep=False)
+    for fid, rows in gdf[dup].groupby("facility_id").groups.items():
+        log.error(path, ", ".join(f"feature {r}" for r in rows),
+                  f"facility_id {fid!r} is used by more than one feature",
+                  "facility_id must be unique: alerts and human decisions are keyed on it",
+                  kind="duplicate_id")
+    gdf = keep_polygons(gdf, path, log, "facility_id")
+    for col in ("name", "building", "operator", "landuse"):
+        if col not in gdf.columns:
+            gdf[col] = None
+    gdf = gdf[["facility_id", "name", "building", "operator", "landuse", "geometry"]]
+    return gdf.to_crs(crs).set_index("facility_id", drop=False)
+
+
+def parse_voltage(value: object) -> float:
+    """Highest voltage in volts of an OSM voltage tag ("345000;138000"), NaN if unknown."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    volts = []
+    for part in str(value).replace(",", ";").split(";"):
+        try:
+            volts.append(float(part.strip()))
+        except ValueError:
+            continue
+    return max(volts) if volts else np.nan
+
+
+def read_infrastructure(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
+    """Substations and lines with voltage in volts; empty when the file is absent."""
+    empty = gpd.GeoDataFrame({"power": [], "voltage_v": []}, geometry=[], crs=crs)
+    if not path.is_file():
+        return empty
+    gdf = read_geojson(path, log)
+    if log.errors or len(gdf) == 0:
+        return empty
+    if "power" not in gdf.columns:
+        log.warn(path, "", "no `power` property: nothing read",
+                 "tag features power=substation or power=line", kind="infrastructure")
+        return empty
+    gdf = gdf[gdf.geometry.notna()].copy()
+    known = gdf["power"].isin(["substation", "line", "minor_line", "cable", "plant"])
+    for i in np.flatnonzero(~known.values):
+        log.warn(path, _record(i), f"power={gdf['power'].iloc[i]!r} is not used; skipped",
+                 kind="infrastructure")
+    gdf = gdf[known]
+    volts = gdf["voltage"] if "voltage" in gdf.columns else pd.Series(np.nan, index=gdf.index)
+    gdf = gdf.assign(voltage_v=[parse_voltage(v) for v in volts])[["power", "voltage_v",
+                                                                    "geometry"]]
+    return gdf.to_crs(crs).reset_index(drop=True)
+
+
+def read_nodes(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
+    """Metering points and areas (node_id, kind); empty when the bundle has no grid data."""
+    empty = gpd.GeoDataFrame({"node_id": [], "kind": []}, geometry=[], crs=crs)
+    if not path.is_file():
+        return empty
+    gdf = read_geojson(path, log)
+    if log.errors or len(gdf) == 0:
+        return empty
+    if "node_id" not in gdf.columns:
+        log.error(path, "", "missing property node_id; existing properties: "
+                  f"{sorted(c for c in gdf.columns if c != 'geometry')}", kind="columns")
+        return empty
+    gdf = gdf.reset_index(drop=True)
+    bad = gdf["node_id"].isna() | gdf.geometry.isna()
+    for i in np.flatnonzero(bad):
+        log.warn(path, _record(i), "node without node_id or geometry; skipped", kind="node")
+    gdf = gdf[~bad].copy()
+    gdf["node_id"] = gdf["node_id"].astype(str)
+    dup = gdf["node_id"].duplicated()
+    for i in np.flatnonzero(dup):
+        log.warn(path, _record(int(gdf.index[i]), gdf["node_id"].iloc[i]),
+                 "node_id repeats an earlier node; skipped", kind="node")
+    gdf = gdf[~dup]
+    if "kind" not in gdf.columns:
+        gdf["kind"] = None
+    gdf["kind"] = gdf["kind"].fillna("unknown").astype(str)
+    return gdf[["node_id", "kind", "geometry"]].to_crs(crs).set_index("node_id", drop=False)
+
+
+def read_declared(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame | None:
+    """Facilities declared under a compute treaty, or None when the file is absent."""
+    if not path.is_file():
+        return None
+    gdf = read_geojson(path, log)
+    if log.errors:
+        return None
+    missing = {"declared_id", "declared_it_mw"} - set(gdf.columns)
+    if missing:
+        log.error(path, "", f"missing properties {sorted(missing)}; existing: "
+                  f"{sorted(c for c in gdf.columns if c != 'geometry')}", kind="columns")
+        return None
+    gdf = keep_polygons(gdf.reset_index(drop=True), path, log, "declared_id")
+    gdf["declared_it_mw"] = pd.to_numeric(gdf["declared_it_mw"], errors="coerce")
+    if "operator" not in gdf.columns:
+        gdf["operator"] = None
+    return gdf[["declared_id", "operator", "declared_it_mw", "geometry"]].to_crs(crs)

@@ -1,0 +1,43 @@
+"""Process-wide settings: where Prefect keeps its state and how logs reach the console."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+}
+
+
+def configure_prefect(home: Path | None = None) -> None:
+    """Keep Prefect's state in the project (.prefect/) and its chatter off the console.
+
+    Called by the CLI before Prefect is imported; values already set in the environment win.
+    """
+    os.environ.setdefault("PREFECT_HOME", str(home or PROJECT_ROOT / ".prefect"))
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def configure_logging(verbosity: int) -> None:
+    """computewatch logs to stderr: INFO by default, DEBUG with -v, WARNING with -q."""
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if verbosity < 1 else
+                                           "%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger("computewatch")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    for noisy in ("prefect", "httpx", "uvicorn", "alembic", "aiosqlite", "docket"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.CRITICAL)

@@ -1,0 +1,202 @@
+"""Hourly physics of the simulated grid: weather, prices, and the load of every site and node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.simulate.world import Site, World
+
+
+@dataclass
+class Series:
+    """The hourly world: times, weather, price, each site's power and each node's load."""
+
+    times: pd.DatetimeIndex
+    temp_c: np.ndarray
+    price: np.ndarray
+    hall_it_mw: dict[str, np.ndarray]  # facility_id -> IT MW (data centres)
+    hall_power_mw: dict[str, np.ndarray]  # facility_id -> facility power MW (heat source)
+    node_mw: dict[str, np.ndarray]
+    local_hour: np.ndarray
+    weekday: np.ndarray
+
+
+def _smooth_noise(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
+    """AR(1) noise with stationary standard deviation sd."""
+    eps = rng.normal(0, sd * np.sqrt(1 - phi**2), n)
+    out = np.empty(n)
+    out[0] = rng.normal(0, sd)
+    for i in range(1, n):
+        out[i] = phi * out[i - 1] + eps[i]
+    return out
+
+
+def temperature(rng: np.random.Generator, world: World, times: pd.DatetimeIndex,
+                local_hour: np.ndarray) -> np.ndarray:
+    """Air temperature in C: annual cycle by latitude, diurnal cycle and weather."""
+    alat = abs(world.lat)
+    mean = 28.0 - 0.42 * alat + rng.normal(0, 2.5)  # zonal climatology, roughly (NOAA normals)
+    amp = max(2.0, 0.3 * alat - 1.0 + rng.normal(0, 2.0))
+    coldest_doy = 15 if world.lat >= 0 else 196
+    doy = times.dayofyear.to_numpy()
+    annual = -amp * np.cos(2 * np.pi * (doy - coldest_doy) / 365.25)
+    diurnal = rng.uniform(3, 7) * np.cos(2 * np.pi * (local_hour - 15) / 24)
+    days = (np.arange(len(times)) // 24)
+    weather = _smooth_noise(rng, days.max() + 2, 0.8, rng.uniform(2, 4))
+    frac = (np.arange(len(times)) % 24) / 24
+    weather_h = weather[days] * (1 - frac) + weather[days + 1] * frac
+    return mean + annual + diurnal + weather_h
+
+
+def price_series(rng: np.random.Generator, temp_c: np.ndarray, local_hour: np.ndarray,
+                 weekday: np.ndarray) -> np.ndarray:
+    """Wholesale price (currency/MWh): weather-driven with an evening peak and rare spikes."""
+    base = rng.uniform(25, 50)
+    weather = 0.6 * np.maximum(temp_c - 24, 0) ** 1.5 + 0.4 * np.maximum(2 - temp_c, 0) ** 1.5
+    shape = 1 + 0.35 * np.exp(-0.5 * ((local_hour - 18.5) / 2.0) ** 2) - 0.15 * (weekday >= 5)
+    price = (base + weather) * shape * rng.lognormal(0, 0.12, len(temp_c))
+    stress = (weather - weather.mean()) / (weather.std() + 1e-9)
+    spike_p = 0.002 * np.exp(np.clip(stress, -2, 3))
+    starts = np.flatnonzero(rng.uniform(size=len(temp_c)) < spike_p)
+    for s in starts:
+        price[s:s + rng.integers(1, 5)] = rng.uniform(200, 2000)
+    return price
+
+
+def residential(rng: np.random.Generator, homes: int, temp_c: np.ndarray,
+                local_hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
+    """Homes on a feeder (MW): morning and evening peaks, heating and cooling."""
+    kw = 0.9 + 0.35 * np.exp(-0.5 * ((local_hour - 7.5) / 1.5) ** 2) \
+        + 0.7 * np.exp(-0.5 * ((local_hour - 19) / 2.5) ** 2) - 0.3 * (local_hour < 5)
+    kw = kw + 0.06 * np.maximum(temp_c - 22, 0) + 0.04 * np.maximum(12 - temp_c, 0)
+    kw = kw * (1 + 0.05 * (weekday >= 5))
+    return homes * kw / 1000 * rng.lognormal(0, 0.03, len(temp_c))
+
+
+def business(cap_mw: float, kind: str, temp_c: np.ndarray, local_hour: np.ndarray,
+             weekday: np.ndarray) -> np.ndarray:
+    """Commercial and warehouse buildings: open hours on weekdays; cold stores near flat."""
+    if kind == "cold_store":
+        return cap_mw * (0.75 + 0.01 * (temp_c - 15) + 0.05 * ((local_hour > 7) & (local_hour < 19)))
+    open_hours = ((local_hour >= 7) & (local_hour < 19)).astype(float)
+    weekend = (weekday >= 5) * (0.5 if kind == "retail" else 0.8)
+    return cap_mw * (0.3 + 0.7 * open_hours * (1 - weekend) + 0.008 * np.maximum(temp_c - 20, 0))
+
+
+def _job_dips(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Training jobs end and restart: a few hours at low draw every one to four weeks."""
+    factor = np.ones(n)
+    t = int(rng.integers(0, 24 * 21))
+    while t < n:
+        factor[t:t + rng.integers(1, 7)] = rng.uniform(0.2, 0.6)
+        t += int(rng.integers(24 * 7, 24 * 30))
+    return factor
+
+
+def ai_site(rng: np.random.Generator, site: Site, caps: list[float], temp_c: np.ndarray,
+            ) -> tuple[list[np.ndarray], np.ndarray]:
+    """IT MW per hall and facility MW: flat, stepped on at commissioning, PUE follows weather."""
+    n = len(temp_c)
+    p = site.params
+    util = p["draw"] * (1 + rng.normal(0, 0.004, n)) * _job_dips(rng, n)
+    halls = []
+    n_before = max(1, int(round(len(caps) * rng.uniform(0.3, 1.0))))
+    for k, cap in enumerate(caps):
+        start = -1 if k < n_before else int(rng.uniform(0.05, 0.85) * n)
+        ramp = np.clip((np.arange(n) - start) / max(1, rng.integers(24 * 7, 24 * 28)), 0, 1)
+        on = np.where(np.arange(n) >= start, 0.3 + 0.7 * ramp, 0.0) if start >= 0 else 1.0
+        halls.append(cap * util * on)
+    pue = p["pue"] * (1 + rng.uniform(0.002, 0.006) * (temp_c - temp_c.mean()))
+    return halls, np.sum(halls, axis=0) * np.maximum(pue, 1.03)
+
+
+def cloud_site(rng: np.random.Generator, site: Site, caps: list[float], temp_c: np.ndarray,
+               local_hour: np.ndarray, weekday: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """IT MW per hall and facility MW: daily and weekly demand swings on steady growth."""
+    n = len(temp_c)
+    p = site.params
+    shape = 1 + p["diurnal"] * np.cos(2 * np.pi * (local_hour - 14) / 24) \
+        - p["weekly"] * (weekday >= 5)
+    growth = 1 + p["growth"] * (np.arange(n) / 8766 - 1)
+    util = p["util"] * shape * growth * rng.lognormal(0, 0.01, n)
+    halls = [cap * util for cap in caps]
+    pue = p["pue"] * (1 + 0.006 * (temp_c - temp_c.mean()))
+    return halls, np.sum(halls, axis=0) * np.maximum(pue, 1.05)
+
+
+def crypto_site(rng: np.random.Generator, site: Site, total_mw: float, price: np.ndarray,
+                peak_hours: np.ndarray) -> np.ndarray:
+    """Facility MW of a mine: flat but curtailed in price spikes and system-peak hours."""
+    p = site.params
+    level = rng.uniform(0.92, 0.98) * (1 + rng.normal(0, 0.01, len(price)))
+    curtail = price > p["strike"]
+    if p["curtail_peaks"]:
+        curtail |= peak_hours
+    return total_mw * level * np.where(curtail, rng.uniform(0.03, 0.3), 1.0)
+
+
+def industry_site(rng: np.random.Generator, site: Site, total_mw: float, price: np.ndarray,
+                  local_hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
+    """Facility MW of a smelter (flat), steel works (shifts, heats) or gas plant (auxiliaries)."""
+    n = len(price)
+    if site.subtype == "smelter":
+        return total_mw * rng.uniform(0.94, 0.99) * (1 + rng.normal(0, 0.005, n))
+    if site.subtype == "steel":
+        shift = np.where((local_hour >= 6) & (local_hour < 22) & (weekday < 5), 0.75, 0.25)
+        avoid = np.where(price > np.quantile(price, 0.97), 0.5, 1.0)
+        return total_mw * shift * avoid * np.clip(rng.normal(1, 0.2, n), 0.3, 1.6)
+    running = price > site.params["marginal_cost"]
+    return total_mw * np.where(running, 0.03, 0.004) * rng.lognormal(0, 0.05, n)
+
+
+def gas_plant_running(site: Site, price: np.ndarray) -> np.ndarray:
+    """Hours when a gas plant runs (dispatched above its marginal cost)."""
+    return price > site.params["marginal_cost"]
+
+
+def simulate_series(rng: np.random.Generator, world: World, start: pd.Timestamp) -> Series:
+    """Every hourly series of the world for preset.days days from start (UTC)."""
+    times = pd.date_range(start, periods=24 * world.preset.days, freq="h", tz="UTC")
+    local_hour = (times.hour.to_numpy() + world.lon / 15.0) % 24
+    local_times = times + pd.to_timedelta(world.lon / 15.0, unit="h")
+    weekday = local_times.weekday.to_numpy()
+    temp_c = temperature(rng, world, times, local_hour)
+    price = price_series(rng, temp_c, local_hour, weekday)
+    base = [n for n in world.nodes if n["kind"] == "balancing_area"][0]["base_mw"]
+    area = base * residential(rng, 1000, temp_c, local_hour, weekday) / 1.2
+    summer = np.isin(local_times.month, [6, 7, 8, 9] if world.lat >= 0 else [12, 1, 2, 3])
+    peak_hours = summer & (area >= np.quantile(area[summer], 0.97))
+    facs = {f["facility_id"]: f for f in world.facilities}
+    hall_it, hall_power, node_mw = {}, {}, {}
+    for site in world.sites:
+        caps = [facs[h]["cap_mw"] for h in site.hall_ids]
+        if site.true_class == "ai_training":
+            halls, total = ai_site(rng, site, caps, temp_c)
+        elif site.true_class == "cloud_datacenter":
+            halls, total = cloud_site(rng, site, caps, temp_c, local_hour, weekday)
+        elif site.true_class == "crypto_mining":
+            halls, total = [], crypto_site(rng, site, sum(caps), price, peak_hours)
+        else:
+            halls, total = [], industry_site(rng, site, sum(caps), price, local_hour, weekday)
+        for fid, it in zip(site.hall_ids, halls):
+            hall_it[fid] = it
+        weights = np.asarray(caps) / sum(caps)
+        for fid, w in zip(site.hall_ids, weights):
+            hall_power[fid] = total * w
+        if site.node_id:
+            node_mw[site.node_id] = total
+    for node in world.nodes:
+        if node["kind"] == "feeder" or node.get("serves") == "area":
+            node_mw[node["node_id"]] = residential(rng, node["homes"], temp_c, local_hour, weekday)
+    for fac in world.facilities:
+        if "feeder" in fac:
+            mw = hall_power.get(fac["facility_id"])
+            if mw is None:
+                mw = business(fac["cap_mw"], fac["subtype"], temp_c, local_hour, weekday)
+                hall_power[fac["facility_id"]] = mw
+            node_mw[fac["feeder"]] = node_mw[fac["feeder"]] + mw
+    node_mw["BA"] = area + sum(v for k, v in node_mw.items() if k != "BA")
+    return Series(times, temp_c, price, hall_it, hall_power, node_mw, local_hour, weekday)

@@ -1,0 +1,344 @@
+"""The simulated world's layout: towns, campuses of halls, background buildings, grid nodes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from pipelines.bundle.imagery import GridSpec
+from pipelines.bundle.region import utm_crs_for
+from pipelines.reference import DATA_DIR, ref
+from pipelines.simulate.presets import Preset
+
+CELL_M = 100.0  # occupancy cell size used to keep buildings from overlapping
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> list[np.ndarray]:
+    """Real data-centre outlines (unit area) from the IM3 atlas, see data/shapes/README.md."""
+    raw = json.loads((DATA_DIR / "shapes" / "im3_building_shapes.json").read_text())
+    return [np.asarray(s, dtype=float) for s in raw["shapes"]]
+
+
+def draw(rng: np.random.Generator, key: str, log: bool = False) -> float:
+    """A value drawn uniformly (or log-uniformly) within a reference default's range."""
+    r = ref(key)
+    if log:
+        return float(np.exp(rng.uniform(np.log(r.low), np.log(r.high))))
+    return float(rng.uniform(r.low, r.high))
+
+
+@dataclass
+class Site:
+    """One campus or plant: its halls, its load model parameters and its grid node."""
+
+    site_id: str
+    true_class: str
+    subtype: str
+    centre: tuple[float, float]
+    params: dict
+    node_id: str | None = None
+    declared_id: str | None = None
+    declared_it_mw: float | None = None
+    hall_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    """Everything placed in a region before any time series is made."""
+
+    seed: int
+    preset: Preset
+    lon: float
+    lat: float
+    crs: CRS
+    grid: GridSpec
+    bbox: tuple[float, float, float, float]
+    towns: list[tuple[float, float, float]]  # x, y, radius
+    sites: list[Site]
+    facilities: list[dict]
+    nodes: list[dict]
+    lines: list[dict]
+
+
+class _Occupancy:
+    """A coarse grid of taken cells so buildings never overlap."""
+
+    def __init__(self) -> None:
+        self.taken: set[tuple[int, int]] = set()
+
+    def cells(self, geom: shapely.Geometry, pad: float) -> list[tuple[int, int]]:
+        x0, y0, x1, y1 = shapely.bounds(geom)
+        return [(i, j) for i in range(int((x0 - pad) // CELL_M), int((x1 + pad) // CELL_M) + 1)
+                for j in range(int((y0 - pad) // CELL_M), int((y1 + pad) // CELL_M) + 1)]
+
+    def try_take(self, geom: shapely.Geometry, pad: float = 20.0) -> bool:
+        cells = self.cells(geom, pad)
+        if any(c in self.taken for c in cells):
+            return False
+        self.taken.update(cells)
+        return True
+
+
+def _outline(rng: np.random.Generator, area: float, real_shape: bool) -> np.ndarray:
+    """A building outline of the given area at the origin: a real shape or a rectangle."""
+    if real_shape:
+        coords = _shapes()[rng.integers(len(_shapes()))] * np.sqrt(area)
+    else:
+        aspect = rng.uniform(1.0, 3.5)
+        w, h = np.sqrt(area * aspect), np.sqrt(area / aspect)
+        coords = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2],
+                           [-w / 2, -h / 2]])
+    angle = rng.uniform(0, np.pi)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return coords @ rot.T
+
+
+def _place(occ: _Occupancy, coords: np.ndarray,
+           centre: tuple[float, float]) -> shapely.Polygon | None:
+    poly = shapely.Polygon(coords + np.asarray(centre))
+    return poly if poly.is_valid and occ.try_take(poly) else None
+
+
+def _site_halls(rng: np.random.Generator, site_mw: float, hall_range: tuple[float, float],
+                density: float) -> list[tuple[float, float]]:
+    """Split a site's capacity into halls: (capacity MW, footprint m2) each."""
+    n = int(np.clip(round(site_mw / rng.uniform(*hall_range)), 1, 16))
+    shares = rng.dirichlet(np.full(n, 6.0))
+    return [(site_mw * s, site_mw * s * 1e6 / density) for s in shares]
+
+
+SITE_KINDS = ("ai_training", "cloud_datacenter", "crypto_mining", "smelter", "steel", "gas_plant")
+
+
+def _site_plan(rng: np.random.Generator, kind: str) -> tuple[str, str, float, list, dict]:
+    """Class, subtype, capacity, halls and load parameters of one site of a kind."""
+    if kind == "ai_training":
+        mw = draw(rng, "ai_site_it_mw", log=True)
+        halls = _site_halls(rng, mw, (ref("ai_hall_it_mw").low, ref("ai_hall_it_mw").high),
+                            draw(rng, "ai_it_density_w_m2"))
+        off_grid = rng.uniform() < draw(rng, "offgrid_share_ai")
+        return "ai_training", "off_grid" if off_grid else "on_grid", mw, halls, {
+            "off_grid": off_grid, "draw": draw(rng, "sustained_draw_fraction"),
+            "pue": draw(rng, "pue_ai"), "shf": draw(rng, "sensible_heat_fraction")}
+    if kind == "cloud_datacenter":
+        mw = draw(rng, "cloud_site_it_mw", log=True)
+        halls = _site_halls(rng, mw, (6, 40), draw(rng, "cloud_it_density_w_m2"))
+        return "cloud_datacenter", "cloud", mw, halls, {
+            "pue": draw(rng, "pue_cloud"), "util": rng.uniform(0.45, 0.7),
+            "diurnal": draw(rng, "cloud_diurnal_amplitude"), "weekly": rng.uniform(0.01, 0.06),
+            "growth": draw(rng, "cloud_growth_per_year"),
+            "shf": draw(rng, "sensible_heat_fraction")}
+    if kind == "crypto_mining":
+        mw = draw(rng, "crypto_site_mw", log=True)
+        halls = _site_halls(rng, mw, (5, 60), draw(rng, "crypto_density_w_m2"))
+        return "crypto_mining", "crypto", mw, halls, {
+            "pue": draw(rng, "pue_crypto"), "strike": draw(rng, "crypto_curtail_price"),
+            "curtail_peaks": rng.uniform() < 0.75, "shf": rng.uniform(0.08, 0.25)}
+    if kind == "smelter":
+        mw = draw(rng, "smelter_mw")
+        return "heavy_industry", "smelter", mw, _site_halls(rng, mw, (150, 300), 2500.0), {
+            "shf": rng.uniform(0.15, 0.3)}
+    if kind == "steel":
+        mw = draw(rng, "steel_mw")
+        return "heavy_industry", "steel", mw, _site_halls(rng, mw, (40, 150), 1200.0), {
+            "shf": rng.uniform(0.1, 0.25)}
+    mw = draw(rng, "gas_plant_mw")
+    return "heavy_industry", "gas_plant", mw, _site_halls(rng, mw, (300, 900), 20000.0), {
+        "marginal_cost": rng.uniform(35, 80)}
+
+
+def _tags(rng: np.random.Generator, true_class: str, subtype: str) -> dict:
+    """OSM-style tags, which lie: a secret cluster is rarely tagged as a data centre."""
+    if true_class == "ai_training":
+        building = rng.choice(["data_center", "industrial", "warehouse", "yes", None],
+                              p=[0.25, 0.3, 0.15, 0.15, 0.15])
+    elif true_class == "cloud_datacenter":
+        building = rng.choice(["data_center", "industrial", "commercial", "yes", None],
+                              p=[0.55, 0.15, 0.1, 0.1, 0.1])
+    elif true_class == "crypto_mining":
+        building = rng.choice(["industrial", "container", "yes", None], p=[0.3, 0.2, 0.2, 0.3])
+    elif true_class == "heavy_industry":
+        building = rng.choice(["industrial", "yes", None], p=[0.6, 0.2, 0.2])
+    else:
+        building = rng.choice(["warehouse", "industrial", "commercial", "retail", "yes",
+                               "data_center", None], p=[0.3, 0.15, 0.15, 0.1, 0.15, 0.02, 0.13])
+    landuse = "industrial" if building in ("industrial", "warehouse", "container") else None
+    return {"building": None if building is None else str(building), "landuse": landuse}
+
+
+def _random_point(rng: np.random.Generator, grid: GridSpec, margin: float) -> tuple[float, float]:
+    x0, y0, x1, y1 = grid.bounds
+    return (rng.uniform(x0 + margin, x1 - margin), rng.uniform(y0 + margin, y1 - margin))
+
+
+def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, site: Site,
+            halls: list, real_shapes: bool) -> list[dict]:
+    """Lay a site's halls out in rows around a free centre; empty if no space is found."""
+    outlines = [_outline(world_rng, area, real_shapes) for _, area in halls]
+    cell = max(float(np.ptp(c, axis=0).max()) for c in outlines) + world_rng.uniform(30, 90)
+    ncol = int(np.ceil(np.sqrt(len(halls))))
+    for _ in range(60):
+        centre = np.asarray(_random_point(world_rng, grid, 1600.0))
+        polys = [shapely.Polygon(c + centre + (k % ncol * cell, -(k // ncol) * cell))
+                 for k, c in enumerate(outlines)]
+        cells = {c for p in polys for c in occ.cells(p, 20.0)}
+        if cells & occ.taken:
+            continue
+        occ.taken |= cells
+        site.centre = tuple(shapely.union_all(polys).centroid.coords[0])
+        return [{"cap_mw": cap, "geometry": poly} for (cap, _), poly in zip(halls, polys)]
+    return []
+
+
+def build_world(seed: int, preset: Preset) -> World:
+    """Place everything of a region for one seed: deterministic for (seed, preset)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    lat = float(rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(22, 55))
+    lon = float(rng.uniform(-122, 30))
+    dlat = preset.size_km / 111.32
+    dlon = preset.size_km / (111.32 * np.cos(np.radians(lat)))
+    bbox = tuple(round(float(v), 5) for v in (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2,
+                                                lat + dlat / 2))
+    crs = utm_crs_for(lon, lat)
+    grid = GridSpec.for_bbox(bbox, crs)
+    occ = _Occupancy()
+    towns = [(*_random_point(rng, grid, 500.0), rng.uniform(800, 2500 * preset.size_km / 40 + 800))
+             for _ in range(rng.integers(preset.towns[0], preset.towns[1] + 1))]
+    sites, facilities = [], []
+    counts = dict(zip(SITE_KINDS, (preset.ai_sites, preset.cloud_sites, preset.crypto_sites,
+                                   preset.smelters, preset.steel_works, preset.gas_plants)))
+    for kind, (lo, hi) in counts.items():
+        for _ in range(rng.integers(lo, hi + 1)):
+            true_class, subtype, mw, halls, params = _site_plan(rng, kind)
+            site = Site(f"S{len(sites) + 1:04d}", true_class, subtype, (0.0, 0.0),
+                        {**params, "mw": mw})
+            placed = _campus(rng, occ, grid, site, halls,
+                             real_shapes=true_class in ("ai_training", "cloud_datacenter"))
+            if not placed:
+                continue
+            sites.append(site)
+            tags = _tags(rng, true_class, subtype)
+            for hall in placed:
+                fid = f"F{len(facilities) + 1:06d}"
+                site.hall_ids.append(fid)
+                facilities.append({"facility_id": fid, "site_id": site.site_id,
+                                   "true_class": true_class, "subtype": subtype,
+                                   "cap_mw": hall["cap_mw"], "geometry": hall["geometry"],
+                                   "albedo": draw(rng, "roof_albedo"), **tags})
+    facilities += _background(rng, occ, grid, towns, preset, len(facilities))
+    nodes, lines = _grid_nodes(rng, grid, sites, facilities, towns, preset)
+    return World(seed, preset, lon, lat, crs, grid, bbox, towns, sites, facilities, nodes, lines)
+
+
+BACKGROUND_KINDS = {
+    # kind: (area range m2, W/m2 range, share of buildings); loads from CBECS 2018 intensities
+    "warehouse": ((2_000, 60_000), (8, 25), 0.35),
+    "big_warehouse": ((60_000, 160_000), (8, 20), 0.05),
+    "cold_store": ((5_000, 40_000), (60, 140), 0.05),
+    "retail": ((800, 15_000), (30, 70), 0.25),
+    "office": ((800, 12_000), (40, 90), 0.25),
+    "factory": ((3_000, 50_000), (40, 150), 0.05),
+}
+
+
+def _background(rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, towns: list,
+                preset: Preset, start: int) -> list[dict]:
+    """Warehouses, shops, offices and cold stores: the confusers that fill a region."""
+    kinds = list(BACKGROUND_KINDS)
+    shares = np.array([BACKGROUND_KINDS[k][2] for k in kinds])
+    parks = [_random_point(rng, grid, 800.0) for _ in range(max(2, preset.background_buildings
+                                                              // 120))]
+    out: list[dict] = []
+    attempts = 0
+    while len(out) < preset.background_buildings and attempts < preset.background_buildings * 8:
+        attempts += 1
+        kind = kinds[rng.choice(len(kinds), p=shares / shares.sum())]
+        (a0, a1), (w0, w1), _ = BACKGROUND_KINDS[kind]
+        area = float(np.exp(rng.uniform(np.log(a0), np.log(a1))))
+        if rng.uniform() < 0.5:
+            tx, ty, r = towns[rng.integers(len(towns))]
+            centre = (tx + rng.normal(0, r), ty + rng.normal(0, r))
+        else:
+            px, py = parks[rng.integers(len(parks))]
+            centre = (px + rng.normal(0, 700), py + rng.normal(0, 700))
+        x0, y0, x1, y1 = grid.bounds
+        if not (x0 + 300 < centre[0] < x1 - 300 and y0 + 300 < centre[1] < y1 - 300):
+            continue
+        poly = _place(occ, _outline(rng, area, real_shape=rng.uniform() < 0.2), centre)
+        if poly is None:
+            continue
+        fid = f"F{start + len(out) + 1:06d}"
+        out.append({"facility_id": fid, "site_id": f"B{start + len(out) + 1:06d}",
+                    "true_class": "warehouse_or_other", "subtype": kind,
+                    "cap_mw": area * rng.uniform(w0, w1) / 1e6, "geometry": poly,
+                    "albedo": draw(rng, "roof_albedo"),
+                    **_tags(rng, "warehouse_or_other", kind)})
+    return out
+
+
+def _substation_near(rng: np.random.Generator, centre: tuple[float, float],
+                     r: tuple[float, float]) -> tuple[float, float]:
+    angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(*r)
+    return (centre[0] + dist * np.cos(angle), centre[1] + dist * np.sin(angle))
+
+
+def _grid_nodes(rng: np.random.Generator, grid: GridSpec, sites: list[Site],
+                facilities: list[dict], towns: list, preset: Preset) -> tuple[list, list]:
+    """Dedicated substations, decoy utility substations, feeders, a balancing area, lines."""
+    nodes: list[dict] = []
+    for site in sites:
+        if site.params.get("off_grid"):
+            continue
+        small_cloud = site.true_class == "cloud_datacenter" and site.params["mw"] < 15
+        if small_cloud and rng.uniform() < 0.5:
+            continue  # on a shared feeder, assigned below with the background buildings
+        site.node_id = f"N{len(nodes) + 1:04d}"
+        volts = 345000 if site.params["mw"] > 200 else rng.choice([138000, 230000])
+        nodes.append({"node_id": site.node_id, "kind": "substation", "xy":
+                      _substation_near(rng, site.centre, (150, 900)), "voltage": volts,
+                      "serves": "site", "site_id": site.site_id})
+    for _ in range(rng.integers(preset.decoy_substations[0], preset.decoy_substations[1] + 1)):
+        anchor = facilities[rng.integers(len(facilities))]["geometry"].centroid
+        nodes.append({"node_id": f"N{len(nodes) + 1:04d}", "kind": "substation",
+                      "xy": _substation_near(rng, (anchor.x, anchor.y), (100, 700)),
+                      "voltage": int(rng.choice([69000, 115000, 138000])), "serves": "area",
+                      "homes": int(rng.uniform(5000, 40000))})
+    n_feeders = max(3, len(facilities) // 40)
+    feeder_xy = [_random_point(rng, grid, 500.0) for _ in range(n_feeders)]
+    for xy in feeder_xy:
+        nodes.append({"node_id": f"N{len(nodes) + 1:04d}", "kind": "feeder", "xy": xy,
+                      "voltage": 13800, "serves": "feeder", "homes": int(rng.uniform(200, 3000))})
+    feeders = [n for n in nodes if n["kind"] == "feeder"]
+    fxy = np.array([n["xy"] for n in feeders])
+    served_sites = {s.site_id for s in sites if s.node_id}
+    offgrid_sites = {s.site_id for s in sites if s.params.get("off_grid")}
+    for fac in facilities:
+        if fac["site_id"] in served_sites or fac["site_id"] in offgrid_sites:
+            continue
+        c = fac["geometry"].centroid
+        fac["feeder"] = feeders[int(np.argmin(np.hypot(*(fxy - (c.x, c.y)).T)))]["node_id"]
+    x0, y0, x1, y1 = grid.bounds
+    nodes.append({"node_id": "BA", "kind": "balancing_area", "geometry":
+                  shapely.box(x0, y0, x1, y1), "serves": "all",
+                  "base_mw": float(rng.uniform(2000, 20000))})
+    lines = _lines(rng, grid, [n for n in nodes if n["kind"] == "substation"])
+    return nodes, lines
+
+
+def _lines(rng: np.random.Generator, grid: GridSpec, substations: list[dict]) -> list[dict]:
+    """A high-voltage backbone across the region with spurs to each substation."""
+    x0, y0, x1, y1 = grid.bounds
+    ya, yb = rng.uniform(y0, y1, 2)
+    backbone = shapely.LineString([(x0, ya), (x1, yb)])
+    lines = [{"geometry": backbone, "voltage": 345000}]
+    for sub in substations:
+        p = shapely.Point(sub["xy"])
+        q = backbone.interpolate(backbone.project(p))
+        lines.append({"geometry": shapely.LineString([q, p]), "voltage": int(sub["voltage"])})
+    return lines
