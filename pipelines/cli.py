@@ -36,6 +36,77 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if outcome.usable else 1
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Run the Prefect detect flow on a region and write the candidate files."""
+    from pipelines.config import load_config
+
+    cfg = load_config(args.config).defaults
+    export = args.export_threshold if args.export_threshold is not None else \
+        cfg.thresholds.export
+    alert = args.alert_threshold if args.alert_threshold is not None else cfg.thresholds.alert
+    if alert < export:
+        raise UsageError(f"alert threshold {alert} is below export threshold {export}")
+    if not (args.region / "region.yaml").is_file():
+        from pipelines.bundle.region import read_region
+
+        read_region(args.region)  # raises the bundle error that names what is missing
+    from pipelines.flows import detect_flow
+
+    report = detect_flow(str(args.region), str(args.out), export, alert,
+                         args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
+                         args.assume_utc, progress=sys.stderr.isatty() and not args.quiet)
+    counts = report["counts"]
+    sys.stdout.write(f"{counts['candidates']} candidates, {counts['alerts']} alerts: "
+                     f"{report['outputs']['geojson']}\n")
+    if report["skipped"]:
+        log.warning("skipped or repaired: %s (details in %s)", report["skipped"],
+                    report["outputs"]["report"])
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Compare candidates with truth.csv; print a table, write JSON."""
+    import json
+
+    from pipelines.evaluate import evaluate, format_evaluation, read_candidates, read_truth
+
+    result = evaluate(read_candidates(args.candidates), read_truth(args.truth))
+    sys.stdout.write(format_evaluation(result))
+    out = args.json or args.candidates.with_name("evaluation.json")
+    out.write_text(json.dumps(result, indent=2))
+    log.info("evaluation written to %s", out)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Rebuild the shipped model, evaluate it on held-out regions, write its card."""
+    from pipelines.config import load_config
+    from pipelines.detect import DetectOptions
+    from pipelines.model_card import holdout_region, per_class_metrics, write_model_card
+    from pipelines.model_store import MODEL_PATH, save_model
+    from pipelines.train import EVAL_SEEDS, train
+
+    cfg = load_config(args.config).defaults
+    result = train(args.regions, args.calibration_regions, args.jobs, args.seed, args.version,
+                   labels=args.labels)
+    checksum = save_model(result.model, MODEL_PATH)
+    log.info("model saved to %s (sha256 %s)", MODEL_PATH, checksum[:12])
+    opts = DetectOptions(cfg.thresholds.export, cfg.thresholds.alert, cfg.hardware_year)
+    evals, per_fac = [], []
+    import pandas as pd
+
+    for seed in EVAL_SEEDS[:args.eval_regions]:
+        log.info("held-out evaluation on %s seed %d", args.eval_preset, seed)
+        res, fac = holdout_region(result.model, seed, args.eval_preset, opts)
+        evals.append(res)
+        per_fac.append(fac)
+    card = write_model_card(MODEL_PATH.with_name("model_card.md"), result, checksum, evals,
+                            per_class_metrics(pd.concat(per_fac)) if per_fac else
+                            pd.DataFrame(), opts, args.eval_preset)
+    sys.stdout.write(card)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and their arguments."""
     parser = argparse.ArgumentParser(
@@ -57,6 +128,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assume-utc", action="store_true",
                    help="take timestamps without an offset as UTC instead of failing")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("detect", help="run the detect flow; write candidates and a report")
+    p.add_argument("region", type=Path, help="region bundle folder")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
+    p.add_argument("--export-threshold", type=float, default=None)
+    p.add_argument("--alert-threshold", type=float, default=None)
+    p.add_argument("--hardware-year", type=int, default=None,
+                   help="accelerator generation for the compute estimate (default: flows.yaml, "
+                   "else the period's last year)")
+    p.add_argument("--assume-utc", action="store_true",
+                   help="take timestamps without an offset as UTC instead of failing")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("evaluate", help="recall, precision and MW error against truth.csv")
+    p.add_argument("candidates", type=Path, help="candidates.geojson")
+    p.add_argument("truth", type=Path, help="truth.csv")
+    p.add_argument("--json", type=Path, default=None,
+                   help="where to write the JSON (default: evaluation.json beside candidates)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="rebuild the shipped model from simulated regions")
+    p.add_argument("--regions", type=int, default=48, help="training regions")
+    p.add_argument("--calibration-regions", type=int, default=16)
+    p.add_argument("--eval-regions", type=int, default=3, help="held-out county regions")
+    p.add_argument("--eval-preset", default="county")
+    p.add_argument("--jobs", type=int, default=2, help="parallel simulation processes")
+    p.add_argument("--seed", type=int, default=0, help="model random seed")
+    p.add_argument("--version", default="cw-0.1.0")
+    p.add_argument("--labels", type=Path, default=None,
+                   help="CSV of analyst-labelled examples (features plus true_class)")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=cmd_train)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +42,22 @@ def _declare(rng: np.random.Generator, world: World) -> None:
 
 def simulate(out: Path | str, seed: int = 0, preset: str = "demo",
              start: str = "2025-01-01") -> pd.DataFrame:
-    """Write a complete region bundle plus truth.csv and truth.md; return the truth table."""
-    out = Path(out)
+    """Write a complete region bundle plus truth.csv and truth.md; return the truth table.
+
+    The bundle is built in a sibling folder and swapped in whole, so out is never half new.
+    """
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
+        truth = _simulate_into(Path(tmp) / "bundle", seed, preset, start)
+        if out.exists():
+            old = Path(tmp) / "old"
+            out.rename(old)
+        (Path(tmp) / "bundle").rename(out)
+    return truth
+
+
+def _simulate_into(out: Path, seed: int, preset: str, start: str) -> pd.DataFrame:
     world = build_world(seed, PRESETS[preset])
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     _declare(rng, world)

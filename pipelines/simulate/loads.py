@@ -41,7 +41,7 @@ def temperature(rng: np.random.Generator, world: World, times: pd.DatetimeIndex,
     mean = 28.0 - 0.42 * alat + rng.normal(0, 2.5)  # zonal climatology, roughly (NOAA normals)
     amp = max(2.0, 0.3 * alat - 1.0 + rng.normal(0, 2.0))
     coldest_doy = 15 if world.lat >= 0 else 196
-    doy = times.dayofyear.to_numpy()
+    doy = times.day_of_year.to_numpy()
     annual = -amp * np.cos(2 * np.pi * (doy - coldest_doy) / 365.25)
     diurnal = rng.uniform(3, 7) * np.cos(2 * np.pi * (local_hour - 15) / 24)
     days = (np.arange(len(times)) // 24)
@@ -162,7 +162,7 @@ def simulate_series(rng: np.random.Generator, world: World, start: pd.Timestamp)
     times = pd.date_range(start, periods=24 * world.preset.days, freq="h", tz="UTC")
     local_hour = (times.hour.to_numpy() + world.lon / 15.0) % 24
     local_times = times + pd.to_timedelta(world.lon / 15.0, unit="h")
-    weekday = local_times.weekday.to_numpy()
+    weekday = local_times.day_of_week.to_numpy()
     temp_c = temperature(rng, world, times, local_hour)
     price = price_series(rng, temp_c, local_hour, weekday)
     base = [n for n in world.nodes if n["kind"] == "balancing_area"][0]["base_mw"]

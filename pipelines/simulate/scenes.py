@@ -178,7 +178,7 @@ def render_scene(rng: np.random.Generator, world: World, land: Landscape, series
     hour = int(np.clip((acquired - series.times[0]) / pd.Timedelta(hours=1), 0,
                        len(series.times) - 1))
     t_air = series.temp_c[hour] + 273.15
-    doy = acquired.dayofyear
+    doy = acquired.day_of_year
     sun = _solar_elevation_sin(world.lat, doy, local_hour)
     sun_max = _solar_elevation_sin(world.lat, 172 if world.lat >= 0 else 355, local_hour)
     s = sun / max(sun_max, 1e-3)

@@ -1,0 +1,130 @@
+"""Power evidence: attribute campuses to metered substations and describe each node's load."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+LAST_DAYS = 30  # SPEC: est_it_mw is the mean over the last 30 days of the period
+SHAPE_DAYS = 90  # the diurnal and weekly profile is read over the last 90 days
+TOP_PRICE_Q = 0.98  # the top 2% of price hours: where curtailment shows
+STEP_WINDOW_DAYS = 14
+
+
+def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
+                    campus_area: np.ndarray, max_distance_m: float) -> np.ndarray:
+    """For each metered substation, the campus it serves (index) or -1.
+
+    A dedicated substation serves one campus; among campuses within max_distance_m it is
+    taken to feed the one with the largest area over squared distance (big loads draw big
+    substations), not merely the nearest building.
+    """
+    out = np.full(len(node_geoms), -1)
+    if len(campus_geoms) == 0 or len(node_geoms) == 0:
+        return out
+    tree = shapely.STRtree(campus_geoms.values)
+    nodes_idx, camp_idx = tree.query(node_geoms.values, predicate="dwithin",
+                                     distance=max_distance_m)
+    if len(nodes_idx) == 0:
+        return out
+    dist = shapely.distance(node_geoms.values[nodes_idx], campus_geoms.values[camp_idx])
+    pull = campus_area[camp_idx] / np.maximum(dist, 50.0) ** 2
+    best = pd.DataFrame({"node": nodes_idx, "campus": camp_idx, "pull": pull}) \
+        .sort_values("pull").groupby("node").tail(1)
+    out[best["node"].to_numpy()] = best["campus"].to_numpy()
+    return out
+
+
+def _hourly(series: pd.DataFrame, end: pd.Timestamp, days: int) -> pd.Series:
+    window = series[series["interval_start"] >= end - pd.Timedelta(days=days)]
+    return window.set_index("interval_start")["load_mw"].resample("1h").mean()
+
+
+def _steps(daily: pd.Series) -> tuple[int, float]:
+    """Upward level shifts of over 15% (commissioning), and last month over first month."""
+    if len(daily) < 3 * STEP_WINDOW_DAYS:
+        return 0, np.nan
+    before = daily.rolling(STEP_WINDOW_DAYS, min_periods=7).median()
+    after = daily[::-1].rolling(STEP_WINDOW_DAYS, min_periods=7).median()[::-1]
+    jump = (after.shift(-1) - before) / max(daily.quantile(0.95), 1e-6)
+    ups = (jump > 0.15).astype(int)
+    count = int(((ups.diff() == 1) | ((ups == 1) & (ups.index == ups.index[0]))).sum())
+    first, last = daily.iloc[:30].mean(), daily.iloc[-30:].mean()
+    return count, float(last / first) if first > 0 else np.nan
+
+
+def node_features(load: pd.DataFrame, price: pd.DataFrame | None, period_end: pd.Timestamp,
+                  utc_offset_h: float) -> pd.DataFrame:
+    """Per node: recent mean MW, load factor, diurnal and weekly swing, price response, steps."""
+    rows = {}
+    price_s = price.set_index("interval_start")["price"] if price is not None else None
+    for node_id, series in load.groupby("node_id", sort=False):
+        last = _hourly(series, period_end, LAST_DAYS)
+        recent = _hourly(series, period_end, SHAPE_DAYS).dropna()
+        if last.notna().sum() < 24 or len(recent) < 24 * 7:
+            continue
+        local = recent.index + pd.Timedelta(hours=utc_offset_h)
+        mean = recent.mean()
+        by_hour = recent.groupby(local.hour).mean()
+        weekday = recent[local.day_of_week < 5].mean()
+        weekend = recent[local.day_of_week >= 5].mean()
+        daily = series.set_index("interval_start")["load_mw"].resample("1D").mean().dropna()
+        steps, growth = _steps(daily)
+        row = {"node_mean_mw": float(last.mean()),
+               "load_factor": float(mean / recent.quantile(0.99)) if mean > 0 else np.nan,
+               "diurnal_amplitude": float((by_hour.max() - by_hour.min()) / mean),
+               "weekly_amplitude": float((weekday - weekend) / mean),
+               "steps_up": steps, "growth_ratio": growth,
+               "hours_covered": float(last.notna().mean())}
+        row.update(_price_response(series, price_s))
+        rows[node_id] = row
+    cols = ["node_mean_mw", "load_factor", "diurnal_amplitude", "weekly_amplitude", "steps_up",
+            "growth_ratio", "hours_covered", "price_response", "price_spike_ratio"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+
+
+def _price_response(series: pd.DataFrame, price: pd.Series | None) -> dict:
+    """Correlation of load with price, and load in the top-price hours over the rest."""
+    if price is None:
+        return {"price_response": np.nan, "price_spike_ratio": np.nan}
+    joined = pd.concat([series.set_index("interval_start")["load_mw"], price], axis=1,
+                       join="inner").dropna()
+    if len(joined) < 24 * 14:
+        return {"price_response": np.nan, "price_spike_ratio": np.nan}
+    top = joined["price"] >= joined["price"].quantile(TOP_PRICE_Q)
+    rest = joined.loc[~top, "load_mw"].mean()
+    return {"price_response": float(joined["load_mw"].corr(joined["price"], method="spearman")),
+            "price_spike_ratio": float(joined.loc[top, "load_mw"].mean() / rest)
+            if rest > 0 else np.nan}
+
+
+def facility_power(campus: np.ndarray, area_m2: np.ndarray, node_campus: pd.Series,
+                   nodes: pd.DataFrame) -> pd.DataFrame:
+    """Share each campus's metered load among its halls by footprint area; density in W/m2.
+
+    node_campus maps node_id -> campus index; nodes holds node_features rows.
+    """
+    n = len(campus)
+    attached = node_campus[node_campus >= 0]
+    attached = attached[attached.index.isin(nodes.index)]
+    out = pd.DataFrame(index=range(n), columns=nodes.columns, dtype=float)
+    if len(attached) == 0:
+        out["mean_mw"] = np.nan
+        out["power_density_w_m2"] = np.nan
+        out["node_id"] = None
+        return out
+    per_campus = nodes.loc[attached.index].assign(campus=attached.to_numpy())
+    weights = per_campus["node_mean_mw"]
+    agg = per_campus.groupby("campus").apply(
+        lambda g: pd.Series({**{c: np.average(g[c].astype(float), weights=np.maximum(
+            weights.loc[g.index], 1e-6)) for c in nodes.columns if c != "node_mean_mw"},
+            "node_mean_mw": g["node_mean_mw"].sum(), "node_id": ";".join(g.index)}),
+        include_groups=False)
+    campus_area = pd.Series(area_m2).groupby(campus).transform("sum").to_numpy()
+    out = agg.reindex(campus).reset_index(drop=True)
+    share = area_m2 / campus_area
+    out["mean_mw"] = out["node_mean_mw"].astype(float) * share
+    out["power_density_w_m2"] = out["mean_mw"] * 1e6 / area_m2
+    return out

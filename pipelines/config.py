@@ -1,0 +1,80 @@
+"""flows.yaml: deployments and detection settings, validated once with pydantic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipelines.errors import UsageError
+from pipelines.settings import PROJECT_ROOT
+
+DEFAULT_CONFIG = PROJECT_ROOT / "flows.yaml"
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not become a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(Strict):
+    """Scores at or above export go to the GeoJSON; at or above alert raise an alert."""
+
+    export: float = Field(0.3, ge=0, le=1)
+    alert: float = Field(0.7, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.alert < self.export:
+            raise ValueError(f"alert ({self.alert}) must not be below export ({self.export})")
+        return self
+
+
+class DetectSettings(Strict):
+    """How detection runs: thresholds, hardware year, node attribution distance."""
+
+    thresholds: Thresholds = Thresholds()
+    hardware_year: int | None = Field(None, ge=2020, le=2040)
+    node_max_distance_m: float = Field(1500.0, gt=0)
+
+
+class Schedule(Strict):
+    """A cron expression and its timezone."""
+
+    cron: str
+    timezone: str = "UTC"
+
+
+class Deployment(Strict):
+    """One scheduled flow on one region."""
+
+    name: str
+    flow: str = "detect"
+    region: str
+    output: str
+    schedule: Schedule | None = None
+    detect: DetectSettings | None = None
+
+
+class FlowsConfig(Strict):
+    """The whole of flows.yaml."""
+
+    defaults: DetectSettings = DetectSettings()
+    deployments: list[Deployment] = []
+
+
+def load_config(path: Path | None = None) -> FlowsConfig:
+    """Read and validate flows.yaml; errors name the key that is wrong."""
+    path = path or DEFAULT_CONFIG
+    if not path.is_file():
+        raise UsageError(f"{path}: no such configuration file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        return FlowsConfig.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"{path}: {problems}") from exc

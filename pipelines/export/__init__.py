@@ -1,0 +1,1 @@
+"""Writers of the candidate export (SPEC output contract v1)."""

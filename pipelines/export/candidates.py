@@ -1,0 +1,113 @@
+"""Build the candidate features of the output contract: pure, no file is written here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipelines.bundle.reader import RegionBundle
+
+COORD_DECIMALS = 6  # RFC 7946 advice; about 0.1 m
+EVIDENCE = ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_scenes_used", "mean_mw",
+            "load_factor", "diurnal_amplitude", "price_response", "power_density_w_m2",
+            "footprint_m2", "substation_distance_m"]
+ESTIMATES = ["est_it_mw", "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents",
+             "est_dense_bf16_pflops", "days_to_1e25_flop"]
+DECIMALS = {"score": 4, "est_it_mw": 2, "est_it_mw_low": 2, "est_it_mw_high": 2,
+            "est_h100_equivalents": 0, "est_dense_bf16_pflops": 1, "days_to_1e25_flop": 1,
+            "thermal_delta_k": 2, "thermal_cold_season_delta_k": 2, "mean_mw": 2,
+            "load_factor": 3, "diurnal_amplitude": 3, "price_response": 3,
+            "power_density_w_m2": 1, "footprint_m2": 0, "substation_distance_m": 0}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who made these candidates: the run, the model, the thresholds, when."""
+
+    run_id: str
+    model_version: str
+    run_time: str
+    export_threshold: float
+    alert_threshold: float
+
+
+def clean(value: object, decimals: int | None = None) -> object:
+    """JSON-ready: numpy scalars to Python, NaN to None, floats rounded."""
+    if value is None:
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        value = float(value)
+        if decimals == 0:
+            return int(round(value))
+        return round(value, decimals) if decimals is not None else value
+    return value
+
+
+def declared_matches(facilities: gpd.GeoDataFrame, declared: gpd.GeoDataFrame | None,
+                     within_m: float = 100.0) -> pd.DataFrame:
+    """declared_id and declared_it_mw of the declaration each facility overlaps or is near."""
+    out = pd.DataFrame({"declared_id": None, "declared_it_mw": np.nan},
+                       index=facilities.index)
+    if declared is None or len(declared) == 0:
+        return out
+    tree = shapely.STRtree(declared.geometry.values)
+    fac_idx, dec_idx = tree.query(facilities.geometry.values, predicate="dwithin",
+                                  distance=within_m)
+    if len(fac_idx):
+        dist = shapely.distance(facilities.geometry.values[fac_idx],
+                                declared.geometry.values[dec_idx])
+        best = pd.DataFrame({"f": fac_idx, "d": dec_idx, "dist": dist}).sort_values(
+            "dist").drop_duplicates("f")
+        rows = facilities.index[best["f"].to_numpy()]
+        out.loc[rows, "declared_id"] = declared["declared_id"].to_numpy()[best["d"]]
+        out.loc[rows, "declared_it_mw"] = declared["declared_it_mw"].to_numpy()[best["d"]]
+    return out
+
+
+def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.DataFrame,
+                    info: RunInfo) -> gpd.GeoDataFrame:
+    """One row per facility at or above the export threshold, in the contract's field order."""
+    keep = scored["score"] >= info.export_threshold
+    ids = scored.index[keep]
+    facs = bundle.facilities.loc[ids]
+    decl = declared_matches(bundle.facilities, bundle.declared)
+    # A declaration covers a campus: compare its halls' summed low estimate with it.
+    declared_low = scored["est_it_mw_low"].groupby(decl["declared_id"]).sum(min_count=1)
+    rows = []
+    for fid in ids:
+        f, s, d = features.loc[fid], scored.loc[fid], decl.loc[fid]
+        declared = d["declared_id"] is not None
+        site_low = declared_low.get(d["declared_id"], np.nan) if d["declared_id"] else np.nan
+        rows.append({
+            "facility_id": fid, "name": clean(facs.at[fid, "name"]),
+            "score": clean(s["score"], 4), "predicted_class": s["predicted_class"],
+            "class_probabilities": {k: round(v, 4) for k, v in s["class_probabilities"].items()},
+            "alert": bool(s["score"] >= info.alert_threshold),
+            **{k: clean(s[k], DECIMALS[k]) for k in ESTIMATES},
+            "est_it_mw_basis": s["est_it_mw_basis"],
+            **{k: clean(f[k], DECIMALS.get(k)) for k in EVIDENCE},
+            "top_reasons": list(s["top_reasons"]),
+            "declared": declared, "declared_id": d["declared_id"],
+            "declared_it_mw": clean(d["declared_it_mw"], 2),
+            "exceeds_declared": bool(declared and site_low > d["declared_it_mw"]),
+            "alert_state": "new", "status": "new", "first_seen": info.run_time,
+            "last_seen": info.run_time, "run_id": info.run_id,
+            "model_version": info.model_version,
+            "sources": {"scenes": [x for x in str(f.get("thermal_scene_ids") or "").split(";")
+                                   if x],
+                        "node": clean(f.get("node_id")) if isinstance(f.get("node_id"), str)
+                        else None}})
+    frame = pd.DataFrame(rows, columns=None if rows else ["facility_id"])
+    gdf = gpd.GeoDataFrame(frame, geometry=list(facs.geometry.values), crs=bundle.facilities.crs)
+    return gdf.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

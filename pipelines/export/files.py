@@ -1,0 +1,50 @@
+"""Write one run's outputs: GeoJSON, QML style, GeoPackage, run report; each atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+
+from pipelines.export.geojson import atomic_write_text, feature_collection, write_geojson
+from pipelines.export.styles import qml_style
+
+NESTED = ("class_probabilities", "top_reasons", "sources")
+
+
+def write_gpkg(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """The same rows as a GeoPackage layer `candidates` (nested fields as JSON text)."""
+    flat = gdf.copy()
+    for col in NESTED:
+        if col in flat.columns:
+            flat[col] = [json.dumps(v) for v in flat[col]]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".gpkg")
+    os.close(fd)
+    Path(tmp).unlink()
+    try:
+        flat.to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="candidates",
+                                          engine="pyogrio")
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_candidates(gdf: gpd.GeoDataFrame, out: Path) -> dict[str, str]:
+    """candidates.geojson, .qml and .gpkg in out; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"geojson": out / "candidates.geojson", "qml": out / "candidates.qml",
+             "gpkg": out / "candidates.gpkg"}
+    write_geojson(feature_collection(gdf), paths["geojson"])
+    atomic_write_text(paths["qml"], qml_style())
+    write_gpkg(gdf, paths["gpkg"])
+    return {k: str(v) for k, v in paths.items()}
+
+
+def write_report(report: dict, out: Path) -> str:
+    """run_report.json in out."""
+    path = out / "run_report.json"
+    atomic_write_text(path, json.dumps(report, indent=2, default=str))
+    return str(path)

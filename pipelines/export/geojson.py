@@ -1,0 +1,61 @@
+"""candidates.geojson: RFC 7946, lon/lat, CCW rings, 6 decimals, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from pipelines.export.candidates import COORD_DECIMALS
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file beside path, then rename over it (readers never see half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def lonlat_geometries(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """Geometries in lon/lat with exterior rings counter-clockwise (RFC 7946, 3.1.6)."""
+    return shapely.orient_polygons(gdf.to_crs("EPSG:4326").geometry.values, exterior_cw=False)
+
+
+def _coords(geom: shapely.Geometry) -> dict:
+    mapping = shapely.geometry.mapping(geom)
+
+    def rnd(obj: object) -> object:
+        if isinstance(obj, (list, tuple)):
+            if obj and isinstance(obj[0], (int, float)):
+                return [round(float(v), COORD_DECIMALS) for v in obj]
+            return [rnd(o) for o in obj]
+        return obj
+
+    return {"type": mapping["type"], "coordinates": rnd(mapping["coordinates"])}
+
+
+def feature_collection(gdf: gpd.GeoDataFrame) -> dict:
+    """The FeatureCollection dict: Feature id = facility_id, properties as built."""
+    geoms = lonlat_geometries(gdf) if len(gdf) else []
+    props = gdf.drop(columns="geometry").to_dict(orient="records")
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "id": p["facility_id"], "geometry": _coords(g),
+                          "properties": p} for p, g in zip(props, geoms)]}
+
+
+def write_geojson(collection: dict, path: Path) -> None:
+    """Serialise a FeatureCollection atomically (NaN is refused: nulls must be None)."""
+    atomic_write_text(path, json.dumps(collection, allow_nan=False, separators=(",", ":")))

@@ -1,0 +1,118 @@
+"""Evidence for every facility of a bundle: the stages the detect flow and training share."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rasterio.errors import RasterioError
+
+from detectors.footprint import footprint_features, infrastructure_targets
+from detectors.power import attribute_nodes, facility_power, node_features
+from detectors.thermal import (
+    ZoneWeights,
+    aggregate_scenes,
+    scene_background_k,
+    scene_stats,
+    zone_weights,
+)
+from pipelines.bundle.imagery import Scene
+from pipelines.bundle.reader import RegionBundle
+
+log = logging.getLogger("computewatch")
+NODE_MAX_DISTANCE_M = 1500.0  # a dedicated substation stands on or next to its campus
+
+
+@dataclass
+class SceneResult:
+    """One scene's contribution: per-facility ΔT and hot spot, and its background level."""
+
+    scene_id: str
+    delta_k: np.ndarray
+    hotspot_k: np.ndarray
+    background_k: float
+
+
+def thermal_weights(bundle: RegionBundle) -> ZoneWeights:
+    """Footprint and ring weights on the bundle's working grid (built once per run)."""
+    g = bundle.grid
+    return zone_weights(bundle.facilities.geometry, g.transform, (g.height, g.width))
+
+
+def thermal_scene(bundle: RegionBundle, scene: Scene, weights: ZoneWeights
+                  ) -> SceneResult | None:
+    """Read one scene and compute its statistics; None (with a counted warning) if unreadable."""
+    try:
+        kelvin, usable = scene.read(bundle.grid)
+    except (RasterioError, OSError, ValueError) as exc:
+        bundle.problems.warn(scene.item_path, scene.scene_id, f"pixels cannot be read ({exc}); "
+                             "scene skipped", kind="scene_skipped")
+        return None
+    stats = scene_stats(weights, kelvin, usable)
+    return SceneResult(scene.scene_id, stats["delta_k"].to_numpy(),
+                       stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))
+
+
+def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFrame:
+    """Thermal features across the scenes that were read."""
+    n = len(bundle.facilities)
+    if results:
+        deltas = np.column_stack([r.delta_k for r in results])
+        hots = np.column_stack([r.hotspot_k for r in results])
+        background = np.array([r.background_k for r in results])
+    else:
+        deltas, hots, background = np.empty((n, 0)), np.empty((n, 0)), np.empty(0)
+    table = aggregate_scenes(deltas, hots, background, bundle.facilities.area.to_numpy())
+    table.index = bundle.facilities.index
+    used = np.isfinite(deltas)
+    ids = np.array([r.scene_id for r in results])
+    table["thermal_scene_ids"] = [";".join(ids[row]) for row in used]
+    return table
+
+
+def footprint_table(bundle: RegionBundle) -> pd.DataFrame:
+    """Footprint features of every facility."""
+    subs, lines = infrastructure_targets(bundle.infrastructure, bundle.nodes)
+    return footprint_features(bundle.facilities, subs, lines)
+
+
+def power_table(bundle: RegionBundle, footprint: pd.DataFrame,
+                max_distance_m: float = NODE_MAX_DISTANCE_M) -> pd.DataFrame:
+    """Grid features: campuses attributed to metered substations, their load described."""
+    start, end = bundle.period
+    offset = (bundle.region.bbox[0] + bundle.region.bbox[2]) / 2 / 15.0
+    nodes = node_features(bundle.load, bundle.price, end, offset)
+    campus = footprint["campus_id"].to_numpy()
+    geoms = bundle.facilities.geometry.reset_index(drop=True)
+    campus_geoms = geoms.groupby(campus).agg(lambda s: s.union_all())
+    campus_geoms = campus_geoms.set_crs(bundle.facilities.crs) if hasattr(
+        campus_geoms, "set_crs") else campus_geoms
+    campus_area = footprint.groupby("campus_id")["footprint_m2"].sum().to_numpy()
+    subs = bundle.nodes[bundle.nodes["kind"] == "substation"] if len(bundle.nodes) else \
+        bundle.nodes
+    node_campus = pd.Series(attribute_nodes(subs.geometry, campus_geoms, campus_area,
+                                            max_distance_m), index=subs.index)
+    table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
+    table.index = bundle.facilities.index
+    return table
+
+
+def compute_features(bundle: RegionBundle) -> pd.DataFrame:
+    """Every feature of every facility, sequentially (training and tests use this)."""
+    weights = thermal_weights(bundle)
+    results = [r for s in bundle.scenes if (r := thermal_scene(bundle, s, weights))]
+    footprint = footprint_table(bundle)
+    return assemble(bundle, thermal_table(bundle, results), footprint,
+                    power_table(bundle, footprint))
+
+
+def assemble(bundle: RegionBundle, thermal: pd.DataFrame, footprint: pd.DataFrame,
+             power: pd.DataFrame) -> pd.DataFrame:
+    """One row per facility_id with all evidence and the has_* flags."""
+    features = pd.concat([footprint, thermal, power], axis=1)
+    features["has_grid"] = features["mean_mw"].notna().astype(float)
+    features["has_thermal"] = (features["thermal_scenes_used"] > 0).astype(float)
+    features["has_price"] = float(bundle.price is not None)
+    return features

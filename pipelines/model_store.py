@@ -1,0 +1,82 @@
+"""The shipped model: saved with skops, loaded only after a sha256 check and a type allow-list."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import skops.io as sio
+
+from detectors.classifier import Model
+from pipelines.errors import ComputewatchError
+from pipelines.reference import DATA_DIR
+
+MODEL_PATH = DATA_DIR / "models" / "classifier.skops"
+
+# Every type the model file may hold beyond skops' defaults; anything else refuses to load.
+TRUSTED_TYPES = [
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.PinballLoss",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.preprocessing._label.LabelEncoder",
+    "builtins.slice",
+]
+
+
+class ModelError(ComputewatchError):
+    """The model file is missing, altered, or holds types we do not trust."""
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(model: Model, path: Path = MODEL_PATH) -> str:
+    """Write the model and its .sha256 atomically; return the checksum."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"classifier": model.classifier, "mw_regressors": model.mw_regressors,
+               "version": model.version, "features": list(model.features)}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    sio.dump(payload, tmp, compression=8)
+    os.replace(tmp, path)
+    checksum = sha256(path)
+    path.with_suffix(path.suffix + ".sha256").write_text(f"{checksum}  {path.name}\n")
+    return checksum
+
+
+def load_model(path: Path = MODEL_PATH) -> Model:
+    """Load the model after checking its checksum and that it holds only trusted types."""
+    sum_path = path.with_suffix(path.suffix + ".sha256")
+    if not path.is_file() or not sum_path.is_file():
+        raise ModelError(f"{path}: model or its .sha256 is missing; rebuild it with "
+                         "`computewatch train`")
+    expected = sum_path.read_text().split()[0]
+    if sha256(path) != expected:
+        raise ModelError(f"{path}: sha256 does not match {sum_path.name}; the file was altered "
+                         "or corrupted: restore it from git or rebuild with `computewatch train`")
+    untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    if untrusted:
+        raise ModelError(f"{path}: holds types outside the allow-list: {sorted(untrusted)}")
+    payload = sio.load(path, trusted=TRUSTED_TYPES)
+    return Model(payload["classifier"], payload["mw_regressors"], payload["version"],
+                 payload["features"])

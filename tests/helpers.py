@@ -1,0 +1,62 @@
+"""Small hand-built region bundles for tests: valid by default, each part replaceable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+# A box near 39 N, 77.5 W (UTM zone 18N), small enough to be read fast.
+BBOX = [-77.52, 38.98, -77.48, 39.02]
+
+
+def square(lon: float, lat: float, d: float = 0.001) -> list:
+    """A counter-clockwise lon/lat square ring."""
+    return [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]
+
+
+def feature(fid: object, geometry: dict, **props: object) -> dict:
+    return {"type": "Feature", "properties": {"facility_id": fid, **props},
+            "geometry": geometry}
+
+
+def polygon(lon: float, lat: float) -> dict:
+    return {"type": "Polygon", "coordinates": square(lon, lat)}
+
+
+def write_json(path: Path, obj: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj))
+
+
+def load_rows(node: str = "N1", hours: int = 48, start: str = "2025-03-01T00:00:00+00:00",
+              mw: float = 50.0) -> pd.DataFrame:
+    times = pd.date_range(start, periods=hours, freq="h")
+    return pd.DataFrame({"node_id": node, "timestamp": [t.isoformat() for t in times],
+                         "mw": mw})
+
+
+def make_bundle(root: Path, facilities: list[dict] | None = None,
+                load: pd.DataFrame | None = None, nodes: list[dict] | None = None,
+                region: dict | None = None) -> Path:
+    """Write a minimal valid bundle; any part can be replaced to make it bad."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "region.yaml").write_text(yaml.safe_dump(region or {"name": "t", "bbox": BBOX}))
+    feats = facilities if facilities is not None else [
+        feature("A", polygon(-77.50, 39.00)), feature("B", polygon(-77.505, 39.005))]
+    write_json(root / "facilities.geojson", {"type": "FeatureCollection", "features": feats})
+    write_json(root / "grid" / "nodes.geojson", {"type": "FeatureCollection", "features": nodes or [
+        {"type": "Feature", "properties": {"node_id": "N1", "kind": "substation"},
+         "geometry": {"type": "Point", "coordinates": [-77.501, 39.001]}}]})
+    (load if load is not None else load_rows()).to_csv(root / "grid" / "load.csv", index=False)
+    return root
+
+
+def copy_demo(dst: Path) -> Path:
+    """A writable copy of the embedded demo region."""
+    shutil.copytree(DEMO, dst)
+    return dst

@@ -1,0 +1,98 @@
+"""The simulator: deterministic for a seed, and its physics holds its published invariants."""
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+
+from pipelines.bundle.imagery import QA_UNUSABLE_MASK, decode_kelvin
+from pipelines.simulate import simulate
+from pipelines.simulate.loads import simulate_series
+from pipelines.simulate.presets import PRESETS
+from pipelines.simulate.world import build_world
+
+
+def _digest(root) -> dict:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bundle(tmp_path):
+    simulate(tmp_path / "a", seed=3, preset="demo")
+    simulate(tmp_path / "b", seed=3, preset="demo")
+    simulate(tmp_path / "c", seed=4, preset="demo")
+    a, b, c = (_digest(tmp_path / x) for x in "abc")
+    assert a == b
+    assert a != c
+    assert {"region.yaml", "facilities.geojson", "grid/load.csv", "grid/price.csv",
+            "truth.csv", "truth.md", "infrastructure.geojson"} <= set(a)
+
+
+@pytest.fixture(scope="module")
+def world_series():
+    world = build_world(21, PRESETS["train"])
+    rng = np.random.default_rng(5)
+    return world, simulate_series(rng, world, pd.Timestamp("2025-01-01", tz="UTC"))
+
+
+def test_ai_training_load_is_flat(world_series):
+    world, series = world_series
+    ai = [s for s in world.sites if s.true_class == "ai_training" and s.node_id]
+    assert ai
+    for site in ai:
+        mw = series.node_mw[site.node_id][-24 * 30:]
+        assert mw.mean() / mw.max() > 0.85
+
+
+def test_crypto_load_falls_in_price_spikes():
+    for seed in range(30, 60):
+        world = build_world(seed, PRESETS["train"])
+        if any(s.true_class == "crypto_mining" and s.node_id for s in world.sites):
+            break
+    series = simulate_series(np.random.default_rng(1), world,
+                             pd.Timestamp("2025-01-01", tz="UTC"))
+    site = next(s for s in world.sites if s.true_class == "crypto_mining" and s.node_id)
+    mw = series.node_mw[site.node_id]
+    spikes = series.price > site.params["strike"]
+    assert spikes.sum() > 0
+    assert mw[spikes].mean() < 0.5 * mw[~spikes].mean()
+
+
+def test_cloud_datacenter_follows_the_day(world_series):
+    world, series = world_series
+    for site in (s for s in world.sites if s.true_class == "cloud_datacenter" and s.node_id):
+        mw = pd.Series(series.node_mw[site.node_id])
+        by_hour = mw.groupby(np.floor(series.local_hour).astype(int)).mean()
+        assert (by_hour.max() - by_hour.min()) / mw.mean() > 0.04
+
+
+def test_scenes_decode_plausibly_and_honour_qa(tmp_path):
+    simulate(tmp_path / "s", seed=5, preset="demo")
+    for tif in sorted((tmp_path / "s" / "imagery").glob("*_ST_B10.TIF")):
+        with rasterio.open(tif) as src:
+            dn = src.read(1)
+            assert src.dtypes[0] == "uint16" and src.nodata == 0
+        with rasterio.open(str(tif).replace("ST_B10", "QA_PIXEL")) as src:
+            qa = src.read(1)
+        kelvin = decode_kelvin(dn)
+        clear = (qa & QA_UNUSABLE_MASK) == 0
+        assert ((dn == 0) == ((qa & 1) == 1)).all()  # fill in ST exactly where QA says fill
+        assert np.all((kelvin[clear] > 230) & (kelvin[clear] < 345))
+        cloud = (qa & (1 << 3)) > 0
+        if cloud.sum() > 500 and clear.sum() > 500:
+            assert np.median(kelvin[cloud]) < np.median(kelvin[clear]) - 10
+        assert ((qa[clear] & (1 << 6)) > 0).all()  # clear bit set where nothing masks
+
+
+def test_truth_matches_contract(tmp_path):
+    truth = simulate(tmp_path / "t", seed=6, preset="demo")
+    assert list(truth.columns) == ["facility_id", "site_id", "true_class", "it_mw", "on_grid",
+                                   "declared"]
+    assert set(truth["true_class"]) <= {"ai_training", "cloud_datacenter", "crypto_mining",
+                                        "heavy_industry", "warehouse_or_other"}
+    ai = truth[truth["true_class"] == "ai_training"].groupby("site_id")["it_mw"].sum()
+    assert (ai >= 15).all()
+    assert (truth.loc[~truth["true_class"].isin(["ai_training", "cloud_datacenter"]),
+                      "it_mw"] == 0).all()
