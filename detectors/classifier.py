@@ -23,6 +23,7 @@ FEATURE_GROUPS: dict[str, list[str]] = {
     "price": ["price_response", "price_spike_ratio", "has_price"],
     "power_size": ["node_mean_mw", "mean_mw", "power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
+                "thermal_waste_k", "thermal_solar_slope_k",
                 "thermal_persistence", "thermal_hotspot_k", "thermal_scenes_used",
                 "thermal_resolved", "has_thermal"],
     "footprint": ["footprint_m2", "compactness", "campus_halls", "campus_area_m2"],

@@ -9,7 +9,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-CAMPUS_GAP_M = 250.0  # halls of one campus stand within a yard or road of each other
+CAMPUS_GAP_M = 100.0  # halls of one campus stand within a service road of each other
 HV_VOLTS = 100_000.0  # transmission lines (100 kV and up) feed large loads directly
 DATA_CENTER_TAGS = {"data_center", "datacenter", "data_centre"}
 INDUSTRIAL_TAGS = {"industrial", "warehouse", "container", "factory", "manufacture"}

@@ -62,8 +62,8 @@ def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int,
                  ring_inner_m: float = 300.0, ring_outer_m: float = 800.0) -> ZoneWeights:
     """Footprint and ring weights; ring pixels touched by any footprint are excluded."""
     fp = _coverage(footprints, transform, shape)
-    rings = footprints.buffer(ring_outer_m, resolution=8).difference(
-        footprints.buffer(ring_inner_m, resolution=8))
+    rings = footprints.buffer(ring_outer_m, quad_segs=8).difference(
+        footprints.buffer(ring_inner_m, quad_segs=8))
     ring = _coverage(gpd.GeoSeries(rings, crs=footprints.crs), transform, shape)
     touched = np.asarray(fp.sum(axis=0)).ravel() > 0
     ring = ring @ sparse.diags((~touched).astype(np.float32))
@@ -103,8 +103,38 @@ def scene_background_k(kelvin: np.ndarray, usable: np.ndarray) -> float:
     return float(np.median(vals)) if vals.size > 1000 else np.nan
 
 
+def solar_elevation_sin(lat: float, lon: float, times: pd.DatetimeIndex) -> np.ndarray:
+    """Sine of the sun's elevation at UTC times (Cooper declination, local solar time)."""
+    doy = times.day_of_year.to_numpy()
+    hours = times.hour.to_numpy() + times.minute.to_numpy() / 60 + lon / 15.0
+    decl = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365)
+    phi, hour_angle = np.radians(lat), np.radians(15 * (hours - 12))
+    return np.clip(np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(hour_angle),
+                   0, 1)
+
+
+def waste_heat_fit(deltas: np.ndarray, sun: np.ndarray, min_scenes: int = 4
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per facility, ΔT = waste + slope * sun by least squares over its clear scenes.
+
+    A sun-heated roof's excess grows with the sun and vanishes without it; heat rejected by
+    a running load does not depend on the sun, so the intercept estimates it.
+    """
+    m = np.isfinite(deltas)
+    d = np.where(m, deltas, 0.0)
+    x = np.where(m, sun[None, :], 0.0)
+    n, sx, sy = m.sum(axis=1), x.sum(axis=1), d.sum(axis=1)
+    sxx, sxy = (x * x).sum(axis=1), (x * d).sum(axis=1)
+    det = n * sxx - sx * sx
+    ok = (n >= min_scenes) & (det > 1e-3 * np.maximum(n, 1) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(ok, (n * sxy - sx * sy) / det, np.nan)
+        intercept = np.where(ok, (sy - slope * sx) / n, np.nan)
+    return intercept, slope
+
+
 def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.ndarray,
-                     area_m2: np.ndarray) -> pd.DataFrame:
+                     area_m2: np.ndarray, sun: np.ndarray | None = None) -> pd.DataFrame:
     """Across scenes (facility x scene arrays): median ΔT, cold- and warm-season ΔT, persistence.
 
     The cold season is the coldest third of the usable scenes by their background
@@ -125,8 +155,10 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
         hot = np.nanmax(hotspots, axis=1) if deltas.shape[1] else np.full(n_fac, np.nan)
         persistence = np.where(n_used > 0, (np.nan_to_num(deltas, nan=-99) > ANOMALY_K)
                                .sum(axis=1) / np.maximum(n_used, 1), np.nan)
+    waste, slope = waste_heat_fit(deltas, sun if sun is not None else
+                                  np.full(deltas.shape[1], np.nan))
     return pd.DataFrame({
-        "thermal_delta_k": median, "thermal_cold_season_delta_k": cold_d,
+        "thermal_delta_k": median, "thermal_waste_k": waste, "thermal_solar_slope_k": slope, "thermal_cold_season_delta_k": cold_d,
         "thermal_warm_season_delta_k": warm_d, "thermal_persistence": persistence,
         "thermal_hotspot_k": hot, "thermal_scenes_used": n_used.astype(int),
         "thermal_anomalous_scenes": (np.nan_to_num(deltas, nan=-99) > ANOMALY_K).sum(axis=1),

@@ -16,6 +16,7 @@ from detectors.thermal import (
     aggregate_scenes,
     scene_background_k,
     scene_stats,
+    solar_elevation_sin,
     zone_weights,
 )
 from pipelines.bundle.imagery import Scene
@@ -30,6 +31,7 @@ class SceneResult:
     """One scene's contribution: per-facility ΔT and hot spot, and its background level."""
 
     scene_id: str
+    acquired: pd.Timestamp
     delta_k: np.ndarray
     hotspot_k: np.ndarray
     background_k: float
@@ -51,7 +53,7 @@ def thermal_scene(bundle: RegionBundle, scene: Scene, weights: ZoneWeights
                              "scene skipped", kind="scene_skipped")
         return None
     stats = scene_stats(weights, kelvin, usable)
-    return SceneResult(scene.scene_id, stats["delta_k"].to_numpy(),
+    return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
                        stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))
 
 
@@ -64,7 +66,10 @@ def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFr
         background = np.array([r.background_k for r in results])
     else:
         deltas, hots, background = np.empty((n, 0)), np.empty((n, 0)), np.empty(0)
-    table = aggregate_scenes(deltas, hots, background, bundle.facilities.area.to_numpy())
+    lon0, lat0, lon1, lat1 = bundle.region.bbox
+    sun = solar_elevation_sin((lat0 + lat1) / 2, (lon0 + lon1) / 2,
+                              pd.DatetimeIndex([r.acquired for r in results]))
+    table = aggregate_scenes(deltas, hots, background, bundle.facilities.area.to_numpy(), sun)
     table.index = bundle.facilities.index
     used = np.isfinite(deltas)
     ids = np.array([r.scene_id for r in results])

@@ -2,3 +2,31 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+import os
+
+import pytest
+
+from pipelines.settings import configure_prefect
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """One temporary Prefect server (SQLite) for every flow test of the session."""
+    configure_prefect(home=tmp_path_factory.mktemp("prefect-home"))
+    os.environ.pop("PREFECT_API_URL", None)
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def demo_run(prefect_server, tmp_path_factory):
+    """The detect flow run once on the embedded demo; tests read its outputs."""
+    from helpers import DEMO
+    from pipelines.flows import detect_flow
+
+    out = tmp_path_factory.mktemp("demo-out")
+    report = detect_flow(str(DEMO), str(out), export_threshold=0.3, alert_threshold=0.7)
+    return out, report

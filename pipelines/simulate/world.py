@@ -20,9 +20,21 @@ CELL_M = 100.0  # occupancy cell size used to keep buildings from overlapping
 
 @lru_cache(maxsize=1)
 def _shapes() -> list[np.ndarray]:
-    """Real data-centre outlines (unit area) from the IM3 atlas, see data/shapes/README.md."""
+    """Real data-centre outlines (unit area) from the IM3 atlas, see data/shapes/README.md.
+
+    Each is turned so that its minimum rotated rectangle is axis-aligned, as halls of a
+    campus stand parallel to each other.
+    """
     raw = json.loads((DATA_DIR / "shapes" / "im3_building_shapes.json").read_text())
-    return [np.asarray(s, dtype=float) for s in raw["shapes"]]
+    out = []
+    for coords in raw["shapes"]:
+        poly = shapely.Polygon(coords)
+        box = np.asarray(shapely.oriented_envelope(poly).exterior.coords)
+        edge = box[1] - box[0]
+        poly = shapely.affinity.rotate(poly, -np.degrees(np.arctan2(edge[1], edge[0])),
+                                       origin=(0, 0))
+        out.append(np.asarray(poly.exterior.coords))
+    return out
 
 
 def draw(rng: np.random.Generator, key: str, log: bool = False) -> float:
@@ -85,7 +97,8 @@ class _Occupancy:
         return True
 
 
-def _outline(rng: np.random.Generator, area: float, real_shape: bool) -> np.ndarray:
+def _outline(rng: np.random.Generator, area: float, real_shape: bool,
+             angle: float | None = None) -> np.ndarray:
     """A building outline of the given area at the origin: a real shape or a rectangle."""
     if real_shape:
         coords = _shapes()[rng.integers(len(_shapes()))] * np.sqrt(area)
@@ -94,7 +107,10 @@ def _outline(rng: np.random.Generator, area: float, real_shape: bool) -> np.ndar
         w, h = np.sqrt(area * aspect), np.sqrt(area / aspect)
         coords = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2],
                            [-w / 2, -h / 2]])
-    angle = rng.uniform(0, np.pi)
+    return _rotate(coords, rng.uniform(0, np.pi) if angle is None else angle)
+
+
+def _rotate(coords: np.ndarray, angle: float) -> np.ndarray:
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     return coords @ rot.T
 
@@ -177,17 +193,37 @@ def _random_point(rng: np.random.Generator, grid: GridSpec, margin: float) -> tu
     return (rng.uniform(x0 + margin, x1 - margin), rng.uniform(y0 + margin, y1 - margin))
 
 
+CAMPUS_CLEARANCE_M = 150.0  # fences, yards, parking and setbacks around an industrial site
+
+
+def _pack(rng: np.random.Generator, outlines: list[np.ndarray]) -> list[np.ndarray]:
+    """Halls in rows, 25 to 80 m apart edge to edge, the whole campus centred on 0, 0."""
+    gap = rng.uniform(25, 80)
+    ncol = int(np.ceil(np.sqrt(len(outlines))))
+    placed, x, y, row_h = [], 0.0, 0.0, 0.0
+    for k, c in enumerate(outlines):
+        if k and k % ncol == 0:
+            x, y, row_h = 0.0, y - row_h - gap, 0.0
+        lo, hi = c.min(axis=0), c.max(axis=0)
+        placed.append(c - lo + (x, y - (hi[1] - lo[1])))
+        x += hi[0] - lo[0] + gap
+        row_h = max(row_h, hi[1] - lo[1])
+    centre = np.concatenate(placed).mean(axis=0)
+    return [c - centre for c in placed]
+
+
 def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, site: Site,
             halls: list, real_shapes: bool) -> list[dict]:
-    """Lay a site's halls out in rows around a free centre; empty if no space is found."""
-    outlines = [_outline(world_rng, area, real_shapes) for _, area in halls]
-    cell = max(float(np.ptp(c, axis=0).max()) for c in outlines) + world_rng.uniform(30, 90)
-    ncol = int(np.ceil(np.sqrt(len(halls))))
+    """Lay a site's halls out in parallel rows around a free centre; empty if no space."""
+    outlines = _pack(world_rng, [_outline(world_rng, area, real_shapes and
+                                          world_rng.uniform() < 0.6, angle=0.0)
+                                 for _, area in halls])
+    angle = world_rng.uniform(0, np.pi)
+    outlines = [_rotate(c, angle) for c in outlines]
     for _ in range(60):
         centre = np.asarray(_random_point(world_rng, grid, 1600.0))
-        polys = [shapely.Polygon(c + centre + (k % ncol * cell, -(k // ncol) * cell))
-                 for k, c in enumerate(outlines)]
-        cells = {c for p in polys for c in occ.cells(p, 20.0)}
+        polys = [shapely.Polygon(c + centre) for c in outlines]
+        cells = {c for p in polys for c in occ.cells(p, CAMPUS_CLEARANCE_M)}
         if cells & occ.taken:
             continue
         occ.taken |= cells

@@ -1,0 +1,60 @@
+"""Load features and node attribution on series whose shape is known."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from detectors.power import attribute_nodes, facility_power, node_features
+
+TIMES = pd.date_range("2025-01-01", periods=24 * 120, freq="h", tz="UTC")
+
+
+def _frame(node: str, mw: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"node_id": node, "interval_start": TIMES, "load_mw": mw})
+
+
+def test_flat_diurnal_and_curtailing_loads():
+    hours = np.arange(len(TIMES))
+    rng = np.random.default_rng(0)
+    price = 40 + 5 * rng.standard_normal(len(TIMES))
+    spikes = rng.uniform(size=len(TIMES)) < 0.02
+    price[spikes] = 800.0
+    flat = 100 + rng.normal(0, 0.5, len(TIMES))
+    diurnal = 50 * (1 + 0.2 * np.cos(2 * np.pi * (hours % 24 - 14) / 24))
+    miner = np.where(spikes, 5.0, 60.0)
+    load = pd.concat([_frame("flat", flat), _frame("day", diurnal), _frame("mine", miner)])
+    feats = node_features(load, pd.DataFrame({"interval_start": TIMES, "price": price}),
+                          TIMES[-1] + pd.Timedelta(hours=1), utc_offset_h=0.0)
+    assert feats.loc["flat", "load_factor"] > 0.97
+    assert feats.loc["flat", "diurnal_amplitude"] < 0.03
+    assert abs(feats.loc["day", "diurnal_amplitude"] - 0.4) < 0.02
+    assert feats.loc["mine", "price_spike_ratio"] < 0.2
+    assert abs(feats.loc["flat", "price_spike_ratio"] - 1.0) < 0.02
+    assert abs(feats.loc["flat", "node_mean_mw"] - 100) < 0.5
+
+
+def test_commissioning_steps_are_counted():
+    mw = np.where(np.arange(len(TIMES)) < 24 * 60, 40.0, 80.0)
+    feats = node_features(_frame("n", mw), None, TIMES[-1], 0.0)
+    assert feats.loc["n", "steps_up"] == 1
+    assert feats.loc["n", "growth_ratio"] > 1.9
+    assert np.isnan(feats.loc["n", "price_response"])
+
+
+def test_substation_goes_to_the_big_campus_not_the_nearest_shed():
+    campus = gpd.GeoSeries([shapely.box(0, 0, 400, 300), shapely.box(650, 0, 680, 30)])
+    node = gpd.GeoSeries([shapely.Point(620, 50)])
+    got = attribute_nodes(node, campus, campus.area.to_numpy(), max_distance_m=1500)
+    assert got.tolist() == [0]
+    far = gpd.GeoSeries([shapely.Point(5000, 5000)])
+    assert attribute_nodes(far, campus, campus.area.to_numpy(), 1500).tolist() == [-1]
+
+
+def test_campus_load_shared_by_area():
+    nodes = pd.DataFrame({"node_mean_mw": [90.0], "load_factor": [0.95]}, index=["N1"])
+    power = facility_power(np.array([0, 0, 1]), np.array([20_000.0, 10_000.0, 5_000.0]),
+                           pd.Series([0], index=["N1"]), nodes)
+    assert power["mean_mw"].round(6).tolist()[:2] == [60.0, 30.0]
+    assert np.isnan(power["mean_mw"].iloc[2])
+    assert power["power_density_w_m2"].iloc[0] == 3000.0

@@ -1,0 +1,111 @@
+"""Thermal evidence on small synthetic rasters where the right answer is known."""
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from affine import Affine
+
+from detectors.thermal import (
+    aggregate_scenes,
+    scene_background_k,
+    scene_stats,
+    solar_elevation_sin,
+    waste_heat_fit,
+    zone_weights,
+)
+
+RES = 30.0
+SHAPE = (100, 100)
+TRANSFORM = Affine(RES, 0, 500_000, 0, -RES, 4_400_000)
+
+
+def _geoms(*boxes) -> gpd.GeoSeries:
+    return gpd.GeoSeries([shapely.box(*b) for b in boxes], crs="EPSG:32618")
+
+
+def _xy(col: int, row: int) -> tuple[float, float]:
+    return 500_000 + col * RES, 4_400_000 - row * RES
+
+
+def test_hot_footprint_against_ring():
+    x0, y1 = _xy(45, 45)
+    x1, y0 = _xy(55, 55)
+    hot = _geoms((x0, y0, x1, y1))
+    kelvin = np.full(SHAPE, 290.0, dtype=np.float32)
+    kelvin[45:55, 45:55] = 298.0
+    w = zone_weights(hot, TRANSFORM, SHAPE)
+    stats = scene_stats(w, kelvin, np.ones(SHAPE, bool))
+    assert abs(stats["delta_k"].iloc[0] - 8.0) < 1e-4
+    assert abs(stats["fp_max_k"].iloc[0] - 298.0) < 1e-4
+    assert stats["fp_clear"].iloc[0] == 1.0
+
+
+def test_ring_excludes_other_footprints_and_cloud_blanks_scene():
+    a = _xy(40, 40) + _xy(50, 50)
+    b = _xy(60, 40) + _xy(70, 50)  # a second hot building inside A's ring
+    geoms = _geoms((a[0], a[3], a[2], a[1]), (b[0], b[3], b[2], b[1]))
+    kelvin = np.full(SHAPE, 290.0, dtype=np.float32)
+    kelvin[40:50, 40:50] = 295.0
+    kelvin[40:50, 60:70] = 320.0
+    w = zone_weights(geoms, TRANSFORM, SHAPE)
+    stats = scene_stats(w, kelvin, np.ones(SHAPE, bool))
+    assert abs(stats["delta_k"].iloc[0] - 5.0) < 1e-4  # B's roof is not A's background
+    cloudy = np.ones(SHAPE, bool)
+    cloudy[38:52, 38:52] = False
+    stats = scene_stats(w, kelvin, cloudy)
+    assert np.isnan(stats["delta_k"].iloc[0])
+    assert stats["fp_clear"].iloc[0] == 0.0
+
+
+def test_partial_pixel_coverage_is_weighted():
+    x0, y1 = _xy(50, 50)
+    half = _geoms((x0, y1 - RES, x0 + RES * 1.5, y1))  # one full pixel and half of the next
+    kelvin = np.full(SHAPE, 290.0, dtype=np.float32)
+    kelvin[50, 50], kelvin[50, 51] = 300.0, 303.0
+    stats = scene_stats(zone_weights(half, TRANSFORM, SHAPE), kelvin, np.ones(SHAPE, bool))
+    assert abs(stats["fp_mean_k"].iloc[0] - (300 + 0.5 * 303) / 1.5) < 1e-3
+
+
+def test_cold_season_uses_coldest_third_of_scenes():
+    deltas = np.array([[6.0, 6.5, 7.0, 12.0, 14.0, 13.0], [0.0, 0.5, 0.2, 9.0, 10.0, 8.0]])
+    background = np.array([270.0, 272.0, 271.0, 300.0, 305.0, 302.0])
+    agg = aggregate_scenes(deltas, deltas + 2, background, np.array([20_000.0, 5_000.0]))
+    assert agg["thermal_cold_season_delta_k"].tolist() == [6.5, 0.1]  # scenes 0 and 2
+    assert agg["thermal_warm_season_delta_k"].tolist() == [13.5, 9.0]  # scenes 4 and 5
+    assert agg["thermal_scenes_used"].tolist() == [6, 6]
+    assert agg["thermal_persistence"].tolist() == [1.0, 0.5]
+    assert agg["thermal_resolved"].tolist() == [True, False]
+
+
+def test_no_clear_scene_gives_nulls_not_zeros():
+    deltas = np.full((2, 3), np.nan)
+    agg = aggregate_scenes(deltas, deltas, np.array([280.0, 281.0, np.nan]),
+                           np.array([1e4, 1e4]))
+    assert agg["thermal_delta_k"].isna().all()
+    assert agg["thermal_persistence"].isna().all()
+    assert agg["thermal_scenes_used"].tolist() == [0, 0]
+
+
+def test_background_needs_enough_clear_pixels():
+    k = np.full(SHAPE, 280.0, dtype=np.float32)
+    assert scene_background_k(k, np.ones(SHAPE, bool)) == 280.0
+    assert np.isnan(scene_background_k(k, np.zeros(SHAPE, bool)))
+
+
+def test_waste_heat_separates_from_sun_heated_roof():
+    sun = np.array([0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    roof = 10 * sun  # dark roof: hot only in sun
+    hall = 5 + 4 * sun  # a running load plus some sun
+    clouded = hall.copy()
+    clouded[[0, 2, 4]] = np.nan
+    waste, slope = waste_heat_fit(np.vstack([roof, hall, clouded]), sun)
+    assert np.allclose(waste[:2], [0.0, 5.0]) and np.allclose(slope[:2], [10.0, 4.0])
+    assert np.isnan(waste[2])  # three clear scenes are too few for a fit
+
+
+def test_sun_is_higher_in_summer_noon():
+    import pandas as pd
+
+    t = pd.DatetimeIndex(["2025-06-21T17:00Z", "2025-12-21T17:00Z", "2025-06-21T05:00Z"])
+    s = solar_elevation_sin(39.0, -77.5, t)
+    assert s[0] > 0.9 and 0.3 < s[1] < 0.5 and s[2] == 0.0
