@@ -1,0 +1,63 @@
+"""The command line: exit codes, clean messages, no tracebacks."""
+
+import json
+
+import pytest
+
+from helpers import DEMO, feature, make_bundle, polygon
+from pipelines.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_validate_demo_is_usable(capsys):
+    code, out, _ = run(capsys, "validate", str(DEMO))
+    assert code == 0
+    assert "Result: usable" in out
+
+
+@pytest.mark.parametrize("make, message", [
+    pytest.param(lambda p: make_bundle(p, facilities=[feature("A", polygon(-77.5, 39.0)),
+                                                      feature("A", polygon(-77.49, 39.0))]),
+                 "used by more than one feature", id="duplicate-id"),
+    pytest.param(lambda p: make_bundle(p, facilities=[]), "no facilities", id="empty"),
+    pytest.param(lambda p: p, "no such region bundle folder", id="missing-folder"),
+    pytest.param(lambda p: (make_bundle(p), (p / "region.yaml").write_text("name: x\n"))[0],
+                 "bbox is required", id="no-bbox"),
+])
+def test_validate_unusable_exits_1_with_reason(tmp_path, capsys, make, message):
+    root = make(tmp_path / "r")
+    code, out, _ = run(capsys, "validate", str(root))
+    assert code == 1
+    assert message in out
+    assert "UNUSABLE" in out
+
+
+def test_usage_errors_exit_2(capsys):
+    assert run(capsys, "simulate", "--out", "x", "--preset", "galaxy")[0] == 2
+    assert run(capsys, "no-such-command")[0] == 2
+
+
+def test_detect_on_unusable_bundle_exits_1(tmp_path, capsys):
+    root = make_bundle(tmp_path / "r", facilities=[])
+    code, _, err = run(capsys, "detect", str(root), "--out", str(tmp_path / "o"))
+    assert code == 1
+    assert "no facilities" in err
+
+
+def test_detect_and_evaluate_on_demo(prefect_server, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, text, _ = run(capsys, "detect", str(DEMO), "--out", str(out))
+    assert code == 0
+    assert "candidates.geojson" in text
+    code, table, _ = run(capsys, "evaluate", str(out / "candidates.geojson"),
+                         str(DEMO / "truth.csv"))
+    assert code == 0
+    assert "recall" in table
+    result = json.loads((out / "evaluation.json").read_text())
+    assert result["ai_sites_20mw"] == 2
