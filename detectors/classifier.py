@@ -19,7 +19,7 @@ CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
 
 FEATURE_GROUPS: dict[str, list[str]] = {
     "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "steps_up",
-                   "growth_ratio"],
+                   "growth_ratio", "dips_per_30d"],
     "price": ["price_response", "price_spike_ratio", "has_price"],
     "power_size": ["node_mean_mw", "mean_mw", "power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",

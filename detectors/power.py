@@ -11,15 +11,23 @@ LAST_DAYS = 30  # SPEC: est_it_mw is the mean over the last 30 days of the perio
 SHAPE_DAYS = 90  # the diurnal and weekly profile is read over the last 90 days
 TOP_PRICE_Q = 0.98  # the top 2% of price hours: where curtailment shows
 STEP_WINDOW_DAYS = 14
+# Training jobs stop and restart: hours below 75% of the surrounding three days' median
+# (Llama 3 paper, arXiv 2407.21783: checkpoint restarts and interruptions every few days).
+DIP_FRACTION = 0.75
 
 
 def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
-                    campus_area: np.ndarray, max_distance_m: float) -> np.ndarray:
+                    campus_area: np.ndarray, max_distance_m: float,
+                    campus_waste_k: np.ndarray | None = None) -> np.ndarray:
     """For each metered substation, the campus it serves (index) or -1.
 
     A dedicated substation serves one campus; among campuses within max_distance_m it is
-    taken to feed the one with the largest area over squared distance (big loads draw big
-    substations), not merely the nearest building.
+    taken to feed the one with the strongest pull: roof area times the heat its roofs
+    reject (the sun-independent part of their excess temperature, at least 0.1 K; 0.5 K
+    when unmeasured), over squared distance. The power a substation delivers comes out as
+    heat on the roofs it feeds (energy balance), so among campuses near it the one whose
+    roofs reject the most heat in total is its load; a large sun-heated warehouse next
+    door rejects next to none.
     """
     out = np.full(len(node_geoms), -1)
     if len(campus_geoms) == 0 or len(node_geoms) == 0:
@@ -30,7 +38,9 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     if len(nodes_idx) == 0:
         return out
     dist = shapely.distance(node_geoms.values[nodes_idx], campus_geoms.values[camp_idx])
-    pull = campus_area[camp_idx] / np.maximum(dist, 50.0) ** 2
+    heat = np.ones(len(campus_area)) if campus_waste_k is None else \
+        np.maximum(np.nan_to_num(campus_waste_k, nan=0.5), 0.1)
+    pull = campus_area[camp_idx] * heat[camp_idx] / np.maximum(dist, 50.0) ** 2
     best = pd.DataFrame({"node": nodes_idx, "campus": camp_idx, "pull": pull}) \
         .sort_values("pull").groupby("node").tail(1)
     out[best["node"].to_numpy()] = best["campus"].to_numpy()
@@ -72,16 +82,21 @@ def node_features(load: pd.DataFrame, price: pd.DataFrame | None, period_end: pd
         weekend = recent[local.day_of_week >= 5].mean()
         daily = series.set_index("interval_start")["load_mw"].resample("1D").mean().dropna()
         steps, growth = _steps(daily)
+        baseline = recent.rolling(72, center=True, min_periods=24).median()
+        dipped = (recent < DIP_FRACTION * baseline).astype(int)
+        dips = int((dipped.diff() == 1).sum())
         row = {"node_mean_mw": float(last.mean()),
                "load_factor": float(mean / recent.quantile(0.99)) if mean > 0 else np.nan,
                "diurnal_amplitude": float((by_hour.max() - by_hour.min()) / mean),
                "weekly_amplitude": float((weekday - weekend) / mean),
                "steps_up": steps, "growth_ratio": growth,
+               "dips_per_30d": dips * 24 * 30 / len(recent),
                "hours_covered": float(last.notna().mean())}
         row.update(_price_response(series, price_s))
         rows[node_id] = row
     cols = ["node_mean_mw", "load_factor", "diurnal_amplitude", "weekly_amplitude", "steps_up",
-            "growth_ratio", "hours_covered", "price_response", "price_spike_ratio"]
+            "growth_ratio", "dips_per_30d", "hours_covered", "price_response",
+            "price_spike_ratio"]
     return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
 
 

@@ -46,7 +46,8 @@ def _thermal(row: pd.Series) -> str:
         return "no clear thermal scene"
     delta, cold = _num(row, "thermal_delta_k"), _num(row, "thermal_cold_season_delta_k")
     hot = int(_num(row, "thermal_anomalous_scenes") or 0)
-    text = f"roof {delta:+.1f} K against its surroundings, anomalous in {hot} of {used} clear scenes"
+    text = (f"roof {delta:+.1f} K against its surroundings, anomalous in {hot} of {used} "
+            "clear scenes")
     return text + (f"; {cold:+.1f} K in the cold season" if cold is not None else "")
 
 

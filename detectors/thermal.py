@@ -7,7 +7,6 @@ handful of sparse products over all facilities at once: one pass over its pixels
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -158,7 +157,8 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
     waste, slope = waste_heat_fit(deltas, sun if sun is not None else
                                   np.full(deltas.shape[1], np.nan))
     return pd.DataFrame({
-        "thermal_delta_k": median, "thermal_waste_k": waste, "thermal_solar_slope_k": slope, "thermal_cold_season_delta_k": cold_d,
+        "thermal_delta_k": median, "thermal_waste_k": waste, "thermal_solar_slope_k": slope,
+        "thermal_cold_season_delta_k": cold_d,
         "thermal_warm_season_delta_k": warm_d, "thermal_persistence": persistence,
         "thermal_hotspot_k": hot, "thermal_scenes_used": n_used.astype(int),
         "thermal_anomalous_scenes": (np.nan_to_num(deltas, nan=-99) > ANOMALY_K).sum(axis=1),

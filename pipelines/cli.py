@@ -52,9 +52,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
         read_region(args.region)  # raises the bundle error that names what is missing
     from pipelines.flows import detect_flow
 
+    store = None if args.no_store else (args.store or cfg.alert_store)
+    if store and store.startswith("sqlite:///"):
+        Path(store[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     report = detect_flow(str(args.region), str(args.out), export, alert,
                          args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
-                         args.assume_utc, progress=sys.stderr.isatty() and not args.quiet)
+                         args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
+                         alert_store=store, change_margins=(cfg.change_margins.score,
+                                                            cfg.change_margins.it_mw_fraction))
     counts = report["counts"]
     sys.stdout.write(f"{counts['candidates']} candidates, {counts['alerts']} alerts: "
                      f"{report['outputs']['geojson']}\n")
@@ -88,10 +93,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config).defaults
     result = train(args.regions, args.calibration_regions, args.jobs, args.seed, args.version,
-                   labels=args.labels)
+                   labels=args.labels, cal_preset=args.calibration_preset)
     checksum = save_model(result.model, MODEL_PATH)
     log.info("model saved to %s (sha256 %s)", MODEL_PATH, checksum[:12])
-    opts = DetectOptions(cfg.thresholds.export, cfg.thresholds.alert, cfg.hardware_year)
+    if result.alert_threshold != cfg.thresholds.alert:
+        log.warning("flows.yaml has alert threshold %s; the calibration regions suggest %s "
+                    "(precision 0.92): the card is evaluated at the suggestion",
+                    cfg.thresholds.alert, result.alert_threshold)
+    opts = DetectOptions(cfg.thresholds.export, result.alert_threshold, cfg.hardware_year)
     evals, per_fac = [], []
     import pandas as pd
 
@@ -105,6 +114,59 @@ def cmd_train(args: argparse.Namespace) -> int:
                             pd.DataFrame(), opts, args.eval_preset)
     sys.stdout.write(card)
     return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """The persistent alert queue: list, show, set a status, export."""
+    import json
+
+    from pipelines.alerts import store as st
+    from pipelines.config import load_config
+    from pipelines.export.geojson import write_geojson
+
+    engine = st.open_store(args.store or load_config(args.config).defaults.alert_store)
+    if args.action == "list":
+        rows = st.list_alerts(engine, args.status, args.min_score)
+        sys.stdout.write(f"{'facility_id':14} {'score':>6} {'IT MW':>8} {'class':18} "
+                         f"{'state':10} {'status':13} last_seen\n")
+        for r in rows:
+            mw = "" if r["est_it_mw"] is None else f"{r['est_it_mw']:.0f}"
+            sys.stdout.write(f"{r['facility_id']:14} {r['score'] or 0:6.3f} {mw:>8} "
+                             f"{r['predicted_class'] or '':18} {r['alert_state']:10} "
+                             f"{r['status']:13} {r['last_seen']}\n")
+    elif args.action == "show":
+        detail = st.alert_detail(engine, args.id)
+        detail["feature"] = json.loads(detail["feature"])
+        sys.stdout.write(json.dumps(detail, indent=2) + "\n")
+    elif args.action == "set":
+        st.set_status(engine, args.id, args.status_value, args.note, args.by, args.region)
+        log.info("%s is now %s", args.id, args.status_value)
+    else:
+        write_geojson(st.queue_collection(engine), args.out)
+        log.info("alert queue written to %s", args.out)
+    return 0
+
+
+def _alerts_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("alerts", help="the persistent alert queue and people's decisions")
+    p.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
+    p.add_argument("--config", type=Path, default=None)
+    acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = acts.add_parser("list", help="alerts, best first")
+    a.add_argument("--status", default=None, help="only this status")
+    a.add_argument("--min-score", type=float, default=None)
+    a = acts.add_parser("show", help="one alert with its history and decisions")
+    a.add_argument("id", help="facility_id")
+    a = acts.add_parser("set", help="record a decision: new, investigating, confirmed, "
+                        "dismissed or declared")
+    a.add_argument("id", help="facility_id")
+    a.add_argument("status_value", metavar="STATUS")
+    a.add_argument("--note", required=True, help="why")
+    a.add_argument("--by", required=True, help="who decided")
+    a.add_argument("--region", default=None, help="region name, if the id is in several")
+    a = acts.add_parser("export", help="the queue with its statuses as GeoJSON")
+    a.add_argument("out", type=Path, help="output .geojson")
+    p.set_defaults(func=cmd_alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "else the period's last year)")
     p.add_argument("--assume-utc", action="store_true",
                    help="take timestamps without an offset as UTC instead of failing")
+    p.add_argument("--store", default=None,
+                   help="alert store URL (default: flows.yaml; sqlite:///... or postgresql://...)")
+    p.add_argument("--no-store", action="store_true",
+                   help="do not record this run in the alert queue (every alert is new)")
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("evaluate", help="recall, precision and MW error against truth.csv")
@@ -151,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="rebuild the shipped model from simulated regions")
     p.add_argument("--regions", type=int, default=48, help="training regions")
-    p.add_argument("--calibration-regions", type=int, default=16)
+    p.add_argument("--calibration-regions", type=int, default=6)
+    p.add_argument("--calibration-preset", default="county",
+                   help="size of calibration regions (their base rate sets the threshold)")
     p.add_argument("--eval-regions", type=int, default=3, help="held-out county regions")
     p.add_argument("--eval-preset", default="county")
     p.add_argument("--jobs", type=int, default=2, help="parallel simulation processes")
@@ -161,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of analyst-labelled examples (features plus true_class)")
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=cmd_train)
+    _alerts_parser(sub)
     return parser
 
 

@@ -23,7 +23,7 @@ class Thresholds(Strict):
     """Scores at or above export go to the GeoJSON; at or above alert raise an alert."""
 
     export: float = Field(0.3, ge=0, le=1)
-    alert: float = Field(0.7, ge=0, le=1)
+    alert: float = Field(0.92, ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
@@ -32,10 +32,19 @@ class Thresholds(Strict):
         return self
 
 
+class ChangeMargins(Strict):
+    """How far a re-scored alert must move to count as changed."""
+
+    score: float = Field(0.1, gt=0, le=1)
+    it_mw_fraction: float = Field(0.2, gt=0)
+
+
 class DetectSettings(Strict):
-    """How detection runs: thresholds, hardware year, node attribution distance."""
+    """How detection runs: thresholds, hardware year, node attribution, the alert store."""
 
     thresholds: Thresholds = Thresholds()
+    alert_store: str = f"sqlite:///{PROJECT_ROOT / '.computewatch' / 'alerts.sqlite'}"
+    change_margins: ChangeMargins = ChangeMargins()
     hardware_year: int | None = Field(None, ge=2020, le=2040)
     node_max_distance_m: float = Field(1500.0, gt=0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from rasterio.errors import RasterioError
@@ -83,7 +84,7 @@ def footprint_table(bundle: RegionBundle) -> pd.DataFrame:
     return footprint_features(bundle.facilities, subs, lines)
 
 
-def power_table(bundle: RegionBundle, footprint: pd.DataFrame,
+def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataFrame,
                 max_distance_m: float = NODE_MAX_DISTANCE_M) -> pd.DataFrame:
     """Grid features: campuses attributed to metered substations, their load described."""
     start, end = bundle.period
@@ -91,14 +92,15 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame,
     nodes = node_features(bundle.load, bundle.price, end, offset)
     campus = footprint["campus_id"].to_numpy()
     geoms = bundle.facilities.geometry.reset_index(drop=True)
-    campus_geoms = geoms.groupby(campus).agg(lambda s: s.union_all())
-    campus_geoms = campus_geoms.set_crs(bundle.facilities.crs) if hasattr(
-        campus_geoms, "set_crs") else campus_geoms
+    campus_geoms = gpd.GeoSeries(geoms.groupby(campus).agg(lambda s: s.union_all()).to_numpy(),
+                                 crs=bundle.facilities.crs)
     campus_area = footprint.groupby("campus_id")["footprint_m2"].sum().to_numpy()
     subs = bundle.nodes[bundle.nodes["kind"] == "substation"] if len(bundle.nodes) else \
         bundle.nodes
+    waste = thermal["thermal_waste_k"].groupby(campus).max().reindex(
+        range(len(campus_area))).to_numpy()
     node_campus = pd.Series(attribute_nodes(subs.geometry, campus_geoms, campus_area,
-                                            max_distance_m), index=subs.index)
+                                            max_distance_m, waste), index=subs.index)
     table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
     table.index = bundle.facilities.index
     return table
@@ -109,8 +111,8 @@ def compute_features(bundle: RegionBundle) -> pd.DataFrame:
     weights = thermal_weights(bundle)
     results = [r for s in bundle.scenes if (r := thermal_scene(bundle, s, weights))]
     footprint = footprint_table(bundle)
-    return assemble(bundle, thermal_table(bundle, results), footprint,
-                    power_table(bundle, footprint))
+    thermal = thermal_table(bundle, results)
+    return assemble(bundle, thermal, footprint, power_table(bundle, footprint, thermal))
 
 
 def assemble(bundle: RegionBundle, thermal: pd.DataFrame, footprint: pd.DataFrame,

@@ -13,9 +13,13 @@ from prefect.runtime import flow_run
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from pipelines.alerts.evidence import write_packets
+from pipelines.alerts.store import Margins, open_store, record_run
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.detect import DetectOptions, StageClock, run_report, score_and_build
+from pipelines.export.candidates import with_states
 from pipelines.export.files import write_candidates, write_report
+from pipelines.export.geojson import feature_collection
 from pipelines.features import (
     SceneResult,
     assemble,
@@ -49,10 +53,11 @@ def scene_task(bundle: RegionBundle, index: int, weights: object) -> SceneResult
 
 
 @task(name="footprint-and-power", cache_policy=NONE)
-def footprint_power_task(bundle: RegionBundle, node_max_distance_m: float) -> tuple:
-    """Footprint features, then grid attribution and load features."""
+def footprint_power_task(bundle: RegionBundle, thermal: object,
+                         node_max_distance_m: float) -> tuple:
+    """Footprint features, then grid attribution (helped by heat) and load features."""
     footprint = footprint_table(bundle)
-    return footprint, power_table(bundle, footprint, node_max_distance_m)
+    return footprint, power_table(bundle, footprint, thermal, node_max_distance_m)
 
 
 def _progress(enabled: bool) -> Progress:
@@ -63,7 +68,9 @@ def _progress(enabled: bool) -> Progress:
 @flow(name="detect", log_prints=False, validate_parameters=True)
 def detect_flow(region: str, out: str, export_threshold: float, alert_threshold: float,
                 hardware_year: int | None = None, node_max_distance_m: float = 1500.0,
-                assume_utc: bool = False, progress: bool = False) -> dict:
+                assume_utc: bool = False, progress: bool = False,
+                alert_store: str | None = None, evidence: bool = True,
+                change_margins: tuple[float, float] = (0.1, 0.2)) -> dict:
     """Read a region bundle, compute evidence, score, and export candidates to out."""
     opts = DetectOptions(export_threshold, alert_threshold, hardware_year, node_max_distance_m)
     clock, started = StageClock(), datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -90,7 +97,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     log.info("thermal: %d of %d scenes used", len(results), len(bundle.scenes))
 
     t = time.perf_counter()
-    footprint, power = footprint_power_task(bundle, node_max_distance_m)
+    footprint, power = footprint_power_task(bundle, thermal, node_max_distance_m)
     clock.add("footprint_power", time.perf_counter() - t)
 
     t = time.perf_counter()
@@ -99,7 +106,21 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     clock.add("score", time.perf_counter() - t)
 
     t = time.perf_counter()
-    outputs = write_candidates(candidates, Path(out))
+    collection = feature_collection(candidates)
+    if alert_store:
+        collection["features"] = record_run(
+            open_store(alert_store), bundle.region.name, run_id, started,
+            collection["features"], Margins(*change_margins))
+        candidates = with_states(candidates, collection["features"])
+    clock.add("alert_store", time.perf_counter() - t)
+    t = time.perf_counter()
+    packets = write_packets(bundle, collection, Path(out)) if evidence else {}
+    for f in collection["features"]:
+        f["properties"]["evidence"] = packets.get(str(f["id"]))
+    candidates["evidence"] = [packets.get(fid) for fid in candidates["facility_id"]]
+    clock.add("evidence", time.perf_counter() - t)
+    t = time.perf_counter()
+    outputs = write_candidates(candidates, collection, Path(out))
     clock.add("export", time.perf_counter() - t)
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     report = run_report(bundle, candidates, len(results), run_id, model, opts, clock, started,

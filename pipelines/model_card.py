@@ -100,8 +100,10 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         f"- {result.train_regions} simulated regions (preset `train`, seeds {TRAIN_SEED_BASE} to "
         f"{TRAIN_SEED_BASE + result.train_regions - 1}): {result.train_rows} facilities, "
         "augmented with copies that lose their thermal, price or grid evidence.",
-        f"- Calibration (sigmoid) on {result.cal_regions} other regions (seeds {CAL_SEED_BASE} "
-        f"to {CAL_SEED_BASE + result.cal_regions - 1}): {result.cal_rows} facilities.",
+        f"- Calibration (sigmoid) and the alert threshold on {result.cal_regions} other regions "
+        f"of preset `{result.cal_preset}` (seeds {CAL_SEED_BASE} to "
+        f"{CAL_SEED_BASE + result.cal_regions - 1}): {result.cal_rows} facilities, so "
+        "probabilities reflect how rare clusters are among a real region's buildings.",
         f"- Analyst labels: {result.label_rows} rows.",
         "- Every physical constant of the simulator is drawn per region within its published "
         "range (data/reference_defaults.csv): climate by latitude, roof albedo, cloud cover, "
@@ -110,7 +112,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "## Features", ", ".join(f"`{f}`" for f in FEATURES), "",
         f"## Held-out evaluation ({len(evals)} regions, preset `{preset}`, seeds "
         f"{', '.join(map(str, EVAL_SEEDS[:len(evals)]))}; never used in training)",
-        f"Thresholds: export {opts.export_threshold}, alert {opts.alert_threshold}.", "",
+        f"Thresholds: export {opts.export_threshold}, alert {opts.alert_threshold} (the lowest "
+        "threshold reaching 92% alert precision on the calibration regions; flows.yaml "
+        "should carry it).", "",
         "| measure | held-out | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in target]
     lines += ["", f"{s['ai_sites_20mw']} AI sites of 20 MW or more; {s['alerts']} alerts.", "",

@@ -30,7 +30,7 @@ def configure_prefect(home: Path | None = None) -> None:
 
 
 def configure_logging(verbosity: int) -> None:
-    """computewatch logs to stderr: INFO by default, DEBUG with -v, WARNING with -q."""
+    """Computewatch logs to stderr: INFO by default, DEBUG with -v, WARNING with -q."""
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s" if verbosity < 1 else

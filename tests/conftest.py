@@ -24,8 +24,9 @@ def prefect_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_run(prefect_server, tmp_path_factory):
     """The detect flow run once on the embedded demo; tests read its outputs."""
-    from helpers import DEMO
     from pipelines.flows import detect_flow
+
+    from helpers import DEMO
 
     out = tmp_path_factory.mktemp("demo-out")
     report = detect_flow(str(DEMO), str(out), export_threshold=0.3, alert_threshold=0.7)

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from helpers import DEMO, feature, make_bundle, polygon
 from pipelines.cli import main
+
+from helpers import DEMO, feature, make_bundle, polygon
 
 
 def run(capsys, *argv):

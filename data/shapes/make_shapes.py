@@ -2,7 +2,8 @@
 
 Each building outline is projected to its UTM zone, centred, scaled to unit area and
 simplified; the simulator scales them to a hall's area. Run from the repository root:
-    python data/shapes/make_shapes.py ../shared/data/im3-datacenter-atlas/im3_datacenter_footprints_subset.geojson
+    python data/shapes/make_shapes.py \
+        ../shared/data/im3-datacenter-atlas/im3_datacenter_footprints_subset.geojson
 """
 
 import json
@@ -14,6 +15,7 @@ import shapely
 
 
 def main(src: str) -> None:
+    """Normalise every building polygon of src and write the JSON beside this script."""
     gdf = gpd.read_file(src)
     gdf = gdf[(gdf["type"] == "building") & (gdf.geometry.geom_type == "Polygon")]
     shapes = []

@@ -58,6 +58,20 @@ def _bbox(path: Path, value: object) -> tuple[float, float, float, float]:
     return bbox  # type: ignore[return-value]
 
 
+def _working_crs(path: Path, value: object, bbox: tuple[float, float, float, float]) -> CRS:
+    """The declared projected CRS, or the UTM zone of the bbox centre."""
+    if value is None:
+        return utm_crs_for((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2)
+    try:
+        crs = CRS.from_user_input(value)
+    except CRSError as exc:
+        raise BundleError(f"{path}: crs {value!r} is not a known CRS") from exc
+    if not crs.is_projected:
+        raise BundleError(f"{path}: crs {value!r} must be projected in metres "
+                          "(e.g. EPSG:32617); leave it out to use the UTM zone of the bbox")
+    return crs
+
+
 def read_region(root: Path) -> Region:
     """Read and check region.yaml; raise BundleError naming the key that is wrong."""
     path = root / "region.yaml"
@@ -78,16 +92,7 @@ def read_region(root: Path) -> Region:
     if "bbox" not in raw:
         raise BundleError(f"{path}: bbox is required ([min_lon, min_lat, max_lon, max_lat])")
     bbox = _bbox(path, raw["bbox"])
-    if raw.get("crs") is not None:
-        try:
-            crs = CRS.from_user_input(raw["crs"])
-        except CRSError as exc:
-            raise BundleError(f"{path}: crs {raw['crs']!r} is not a known CRS") from exc
-        if not crs.is_projected:
-            raise BundleError(f"{path}: crs {raw['crs']!r} must be projected in metres "
-                              "(e.g. EPSG:32617); leave it out to use the UTM zone of the bbox")
-    else:
-        crs = utm_crs_for((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2)
+    crs = _working_crs(path, raw.get("crs"), bbox)
     period = raw.get("period") or {}
     if not isinstance(period, dict):
         raise BundleError(f"{path}: period must be a mapping {{start, end}}")

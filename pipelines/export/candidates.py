@@ -75,6 +75,15 @@ def declared_matches(facilities: gpd.GeoDataFrame, declared: gpd.GeoDataFrame | 
     return out
 
 
+def with_states(gdf: gpd.GeoDataFrame, features: list[dict]) -> gpd.GeoDataFrame:
+    """Copy alert_state, status, first_seen and change_reason from stored Features."""
+    props = {str(f["id"]): f["properties"] for f in features}
+    out = gdf.copy()
+    for col in ("alert_state", "status", "first_seen", "change_reason"):
+        out[col] = [props[fid].get(col) for fid in out["facility_id"]]
+    return out
+
+
 def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.DataFrame,
                     info: RunInfo) -> gpd.GeoDataFrame:
     """One row per facility at or above the export threshold, in the contract's field order."""
@@ -101,7 +110,8 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
             "declared": declared, "declared_id": d["declared_id"],
             "declared_it_mw": clean(d["declared_it_mw"], 2),
             "exceeds_declared": bool(declared and site_low > d["declared_it_mw"]),
-            "alert_state": "new", "status": "new", "first_seen": info.run_time,
+            "alert_state": "new", "status": "new", "change_reason": None,
+            "first_seen": info.run_time,
             "last_seen": info.run_time, "run_id": info.run_id,
             "model_version": info.model_version,
             "sources": {"scenes": [x for x in str(f.get("thermal_scene_ids") or "").split(";")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from pipelines.export.geojson import atomic_write_text, feature_collection, write_geojson
+from pipelines.export.geojson import atomic_write_text, write_geojson
 from pipelines.export.styles import qml_style
 
 NESTED = ("class_probabilities", "top_reasons", "sources")
@@ -32,12 +32,12 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def write_candidates(gdf: gpd.GeoDataFrame, out: Path) -> dict[str, str]:
-    """candidates.geojson, .qml and .gpkg in out; returns their paths."""
+def write_candidates(gdf: gpd.GeoDataFrame, collection: dict, out: Path) -> dict[str, str]:
+    """candidates.geojson (from collection), .qml and .gpkg (from gdf) in out; their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"geojson": out / "candidates.geojson", "qml": out / "candidates.qml",
              "gpkg": out / "candidates.gpkg"}
-    write_geojson(feature_collection(gdf), paths["geojson"])
+    write_geojson(collection, paths["geojson"])
     atomic_write_text(paths["qml"], qml_style())
     write_gpkg(gdf, paths["gpkg"])
     return {k: str(v) for k, v in paths.items()}

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from pipelines.export.candidates import COORD_DECIMALS
+from pipelines.export.candidates import COORD_DECIMALS, clean
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -50,7 +50,9 @@ def _coords(geom: shapely.Geometry) -> dict:
 def feature_collection(gdf: gpd.GeoDataFrame) -> dict:
     """The FeatureCollection dict: Feature id = facility_id, properties as built."""
     geoms = lonlat_geometries(gdf) if len(gdf) else []
-    props = gdf.drop(columns="geometry").to_dict(orient="records")
+    # A frame turns None into NaN in numeric columns: the contract wants null.
+    props = [{k: clean(v) for k, v in rec.items()}
+             for rec in gdf.drop(columns="geometry").to_dict(orient="records")]
     return {"type": "FeatureCollection",
             "features": [{"type": "Feature", "id": p["facility_id"], "geometry": _coords(g),
                           "properties": p} for p, g in zip(props, geoms)]}

@@ -80,7 +80,8 @@ def business(cap_mw: float, kind: str, temp_c: np.ndarray, local_hour: np.ndarra
              weekday: np.ndarray) -> np.ndarray:
     """Commercial and warehouse buildings: open hours on weekdays; cold stores near flat."""
     if kind == "cold_store":
-        return cap_mw * (0.75 + 0.01 * (temp_c - 15) + 0.05 * ((local_hour > 7) & (local_hour < 19)))
+        day = (local_hour > 7) & (local_hour < 19)
+        return cap_mw * (0.75 + 0.01 * (temp_c - 15) + 0.05 * day)
     open_hours = ((local_hour >= 7) & (local_hour < 19)).astype(float)
     weekend = (weekday >= 5) * (0.5 if kind == "retail" else 0.8)
     return cap_mw * (0.3 + 0.7 * open_hours * (1 - weekend) + 0.008 * np.maximum(temp_c - 20, 0))
@@ -157,6 +158,21 @@ def gas_plant_running(site: Site, price: np.ndarray) -> np.ndarray:
     return price > site.params["marginal_cost"]
 
 
+def _feeders(rng: np.random.Generator, world: World, hall_power: dict, node_mw: dict,
+             temp_c: np.ndarray, local_hour: np.ndarray, weekday: np.ndarray) -> None:
+    """Homes, shops and warehouses summed onto their feeders and area substations."""
+    for node in world.nodes:
+        if node["kind"] == "feeder" or node.get("serves") == "area":
+            node_mw[node["node_id"]] = residential(rng, node["homes"], temp_c, local_hour, weekday)
+    for fac in world.facilities:
+        if "feeder" in fac:
+            mw = hall_power.get(fac["facility_id"])
+            if mw is None:
+                mw = business(fac["cap_mw"], fac["subtype"], temp_c, local_hour, weekday)
+                hall_power[fac["facility_id"]] = mw
+            node_mw[fac["feeder"]] = node_mw[fac["feeder"]] + mw
+
+
 def simulate_series(rng: np.random.Generator, world: World, start: pd.Timestamp) -> Series:
     """Every hourly series of the world for preset.days days from start (UTC)."""
     times = pd.date_range(start, periods=24 * world.preset.days, freq="h", tz="UTC")
@@ -188,15 +204,6 @@ def simulate_series(rng: np.random.Generator, world: World, start: pd.Timestamp)
             hall_power[fid] = total * w
         if site.node_id:
             node_mw[site.node_id] = total
-    for node in world.nodes:
-        if node["kind"] == "feeder" or node.get("serves") == "area":
-            node_mw[node["node_id"]] = residential(rng, node["homes"], temp_c, local_hour, weekday)
-    for fac in world.facilities:
-        if "feeder" in fac:
-            mw = hall_power.get(fac["facility_id"])
-            if mw is None:
-                mw = business(fac["cap_mw"], fac["subtype"], temp_c, local_hour, weekday)
-                hall_power[fac["facility_id"]] = mw
-            node_mw[fac["feeder"]] = node_mw[fac["feeder"]] + mw
+    _feeders(rng, world, hall_power, node_mw, temp_c, local_hour, weekday)
     node_mw["BA"] = area + sum(v for k, v in node_mw.items() if k != "BA")
     return Series(times, temp_c, price, hall_it, hall_power, node_mw, local_hour, weekday)

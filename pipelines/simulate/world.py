@@ -319,9 +319,17 @@ def _background(rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, towns
 
 
 def _substation_near(rng: np.random.Generator, centre: tuple[float, float],
-                     r: tuple[float, float]) -> tuple[float, float]:
-    angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(*r)
+                     r: tuple[float, float], radius: float = 0.0) -> tuple[float, float]:
+    """A point r metres beyond a footprint of the given radius around centre."""
+    angle, dist = rng.uniform(0, 2 * np.pi), radius + rng.uniform(*r)
     return (centre[0] + dist * np.cos(angle), centre[1] + dist * np.sin(angle))
+
+
+def _radius(facilities: list[dict], site: Site) -> float:
+    """Distance from a site's centre to its farthest hall corner."""
+    coords = np.concatenate([np.asarray(f["geometry"].exterior.coords) for f in facilities
+                             if f["site_id"] == site.site_id])
+    return float(np.hypot(*(coords - np.asarray(site.centre)).T).max())
 
 
 def _grid_nodes(rng: np.random.Generator, grid: GridSpec, sites: list[Site],
@@ -337,7 +345,8 @@ def _grid_nodes(rng: np.random.Generator, grid: GridSpec, sites: list[Site],
         site.node_id = f"N{len(nodes) + 1:04d}"
         volts = 345000 if site.params["mw"] > 200 else rng.choice([138000, 230000])
         nodes.append({"node_id": site.node_id, "kind": "substation", "xy":
-                      _substation_near(rng, site.centre, (150, 900)), "voltage": volts,
+                      _substation_near(rng, site.centre, (40, 600), _radius(facilities, site)),
+                      "voltage": volts,
                       "serves": "site", "site_id": site.site_id})
     for _ in range(rng.integers(preset.decoy_substations[0], preset.decoy_substations[1] + 1)):
         anchor = facilities[rng.integers(len(facilities))]["geometry"].centroid

@@ -35,8 +35,9 @@ def test_real_scene_decodes_to_plausible_kelvin_with_clouds_masked():
 
 
 def test_real_scene_reads_onto_a_grid_with_mask():
-    from pipelines.bundle.imagery import GridSpec
     from pyproj import CRS
+
+    from pipelines.bundle.imagery import GridSpec
 
     scene = read_scene(DATA / "item_lwir11.json", ProblemLog())
     grid = GridSpec.for_bbox((-68.2, -14.8, -67.8, -14.4), CRS.from_epsg(32619), res=450.0)

@@ -3,6 +3,7 @@
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from detectors.power import attribute_nodes, facility_power, node_features
@@ -58,3 +59,23 @@ def test_campus_load_shared_by_area():
     assert power["mean_mw"].round(6).tolist()[:2] == [60.0, 30.0]
     assert np.isnan(power["mean_mw"].iloc[2])
     assert power["power_density_w_m2"].iloc[0] == 3000.0
+
+
+def test_job_boundary_dips_are_counted():
+    mw = np.full(len(TIMES), 80.0)
+    for start in range(24 * 40, len(TIMES), 24 * 10):  # a restart every ten days
+        mw[start:start + 3] = 30.0
+    feats = node_features(_frame("n", mw), None, TIMES[-1], 0.0)
+    assert feats.loc["n", "dips_per_30d"] == pytest.approx(3.0, abs=0.4)
+    smooth = 80 * (1 + 0.1 * np.cos(2 * np.pi * np.arange(len(TIMES)) / 24))
+    assert node_features(_frame("s", smooth), None, TIMES[-1], 0.0).loc["s",
+                                                                         "dips_per_30d"] == 0
+
+
+def test_hot_campus_beats_a_bigger_sun_heated_warehouse():
+    campus = gpd.GeoSeries([shapely.box(0, 0, 120, 120), shapely.box(400, 0, 700, 250)])
+    node = gpd.GeoSeries([shapely.Point(260, 60)])
+    area = campus.area.to_numpy()
+    assert attribute_nodes(node, campus, area, 1500).tolist() == [1]  # area alone: warehouse
+    waste = np.array([6.0, 0.1])  # the hall rejects heat, the warehouse only bakes in the sun
+    assert attribute_nodes(node, campus, area, 1500, waste).tolist() == [0]

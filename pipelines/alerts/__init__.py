@@ -1,0 +1,1 @@
+"""The persistent alert queue: states from runs, statuses from people."""

@@ -1,0 +1,179 @@
+"""Evidence packets per alert: a thermal chip, a load chart and a summary an analyst can check.
+
+Written under OUT/evidence/<facility_id>/: thermal.png (median ΔT over the clear scenes,
+footprints outlined, scale bar), load.png (the last 90 days and the weekly profile, with
+price where present) and summary.md (the numbers and the top reasons).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+
+from pipelines.bundle.reader import RegionBundle  # noqa: E402
+
+CHIP_HALF_M = 1200.0
+
+
+def _window(bundle: RegionBundle, fid: str) -> tuple[slice, slice, tuple[float, ...]]:
+    """Rows and columns of the working grid around a facility, and their extent in metres."""
+    g = bundle.grid
+    c = bundle.facilities.geometry.loc[fid].centroid
+    res = g.transform.a
+    col0 = int(max(0, (c.x - CHIP_HALF_M - g.transform.c) // res))
+    col1 = int(min(g.width, (c.x + CHIP_HALF_M - g.transform.c) // res + 1))
+    row0 = int(max(0, (g.transform.f - c.y - CHIP_HALF_M) // res))
+    row1 = int(min(g.height, (g.transform.f - c.y + CHIP_HALF_M) // res + 1))
+    extent = (g.transform.c + col0 * res, g.transform.c + col1 * res,
+              g.transform.f - row1 * res, g.transform.f - row0 * res)
+    return slice(row0, row1), slice(col0, col1), extent
+
+
+def thermal_chips(bundle: RegionBundle, ids: list[str]) -> dict[str, np.ndarray]:
+    """Median over clear scenes of each chip's temperature minus its clear-pixel median."""
+    windows = {fid: _window(bundle, fid) for fid in ids}
+    stacks: dict[str, list[np.ndarray]] = {fid: [] for fid in ids}
+    for scene in bundle.scenes:
+        try:
+            kelvin, usable = scene.read(bundle.grid)
+        except (OSError, ValueError):
+            continue
+        for fid, (rows, cols, _) in windows.items():
+            k, u = kelvin[rows, cols], usable[rows, cols]
+            if u.mean() < 0.5:
+                continue
+            stacks[fid].append(np.where(u, k - np.nanmedian(k[u]), np.nan))
+    out = {}
+    for fid, chips in stacks.items():
+        if chips:
+            with np.errstate(all="ignore"):
+                out[fid] = np.nanmedian(np.stack(chips), axis=0)
+    return out
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def plot_thermal(bundle: RegionBundle, fid: str, chip: np.ndarray, path: Path) -> None:
+    """The ΔT chip with the footprint outlined in black, neighbours in grey, a 500 m bar."""
+    _, _, extent = _window(bundle, fid)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    lim = max(2.0, float(np.nanpercentile(np.abs(chip), 99))) if np.isfinite(chip).any() else 2
+    im = ax.imshow(chip, extent=extent, cmap="RdBu_r", vmin=-lim, vmax=lim,
+                   interpolation="nearest")
+    box = shapely.box(extent[0], extent[2], extent[1], extent[3])
+    near = bundle.facilities[bundle.facilities.intersects(box)]
+    for other, geom in near.geometry.items():
+        for poly in getattr(geom, "geoms", [geom]):
+            x, y = poly.exterior.xy
+            ax.plot(x, y, color="black" if other == fid else "0.45",
+                    linewidth=1.6 if other == fid else 0.6)
+    x0, y0 = extent[0] + 100, extent[2] + 100
+    ax.plot([x0, x0 + 500], [y0, y0], color="black", linewidth=3)
+    ax.text(x0 + 250, y0 + 40, "500 m", ha="center", fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{fid}: median ΔT over clear scenes (K)", fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="K above the chip's median")
+    _save(fig, path)
+
+
+def plot_load(bundle: RegionBundle, node_ids: list[str], path: Path) -> bool:
+    """Last 90 days of the node's load (and price), and its mean weekly profile."""
+    load = bundle.load[bundle.load["node_id"].isin(node_ids)]
+    if load.empty:
+        return False
+    series = load.groupby("interval_start")["load_mw"].sum()
+    end = series.index.max()
+    recent = series[series.index > end - pd.Timedelta(days=90)]
+    offset = pd.Timedelta(hours=(bundle.region.bbox[0] + bundle.region.bbox[2]) / 2 / 15)
+    local = recent.index + offset
+    weekly = recent.groupby(local.day_of_week * 24 + local.hour).mean()
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7.5, 5.2))
+    a1.plot(recent.index, recent.to_numpy(), linewidth=0.6, color="tab:red")
+    a1.set_ylabel("MW")
+    a1.set_ylim(bottom=0)
+    a1.set_title(f"Load at {', '.join(node_ids)}: last 90 days", fontsize=9)
+    if bundle.price is not None:
+        price = bundle.price.set_index("interval_start")["price"]
+        price = price[(price.index > end - pd.Timedelta(days=90)) & (price.index <= end)]
+        tw = a1.twinx()
+        tw.plot(price.index, price.to_numpy(), linewidth=0.4, color="0.6")
+        tw.set_ylabel("price per MWh", color="0.4")
+    a2.plot(weekly.index / 24, weekly.to_numpy(), color="tab:red")
+    a2.set_xticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    a2.set_ylim(bottom=0)
+    a2.set_ylabel("mean MW")
+    a2.set_title("Weekly profile (local solar time)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def _fmt(v: object, unit: str = "", digits: int = 1) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "no evidence"
+    return f"{v:,.{digits}f}{unit}" if isinstance(v, (int, float)) else str(v)
+
+
+def summary_md(props: dict, has_chip: bool, has_load: bool) -> str:
+    """The numbers and reasons of one alert, in Markdown."""
+    lines = [f"# {props['facility_id']}: score {props['score']:.2f} "
+             f"({props['predicted_class']})", "",
+             "| evidence | value |", "|---|---|"]
+    rows = [("IT power now", _fmt(props["est_it_mw"], " MW") + f" (80%: "
+             f"{_fmt(props['est_it_mw_low'])} to {_fmt(props['est_it_mw_high'])} MW, "
+             f"from {props.get('est_it_mw_basis')})"),
+            ("H100-equivalents", _fmt(props["est_h100_equivalents"], "", 0)),
+            ("days to 1e25 FLOP", _fmt(props["days_to_1e25_flop"])),
+            ("roof ΔT (median, cold season)", f"{_fmt(props['thermal_delta_k'], ' K')}, "
+             f"{_fmt(props['thermal_cold_season_delta_k'], ' K')}"),
+            ("clear scenes", _fmt(props["thermal_scenes_used"], "", 0)),
+            ("metered share, load factor", f"{_fmt(props['mean_mw'], ' MW')}, "
+             f"{_fmt(props['load_factor'], '', 2)}"),
+            ("daily swing, price response", f"{_fmt(props['diurnal_amplitude'], '', 2)}, "
+             f"{_fmt(props['price_response'], '', 2)}"),
+            ("footprint", _fmt(props["footprint_m2"], " m2", 0)),
+            ("declared", f"{props['declared']} {props.get('declared_id') or ''} "
+             f"{_fmt(props.get('declared_it_mw'), ' MW')}; exceeds: "
+             f"{props['exceeds_declared']}")]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", "Top reasons:", *[f"- {r}" for r in props["top_reasons"]], ""]
+    if has_chip:
+        lines.append("![thermal chip](thermal.png)")
+    if has_load:
+        lines.append("![load chart](load.png)")
+    return "\n".join(lines) + "\n"
+
+
+def write_packets(bundle: RegionBundle, collection: dict, out: Path) -> dict[str, str]:
+    """A packet for every alert of the collection; returns facility_id -> relative path."""
+    alerts = [f for f in collection["features"] if f["properties"]["alert"]]
+    chips = thermal_chips(bundle, [str(f["id"]) for f in alerts])
+    paths = {}
+    for f in alerts:
+        fid, props = str(f["id"]), f["properties"]
+        folder = out / "evidence" / fid
+        folder.mkdir(parents=True, exist_ok=True)
+        if fid in chips:
+            plot_thermal(bundle, fid, chips[fid], folder / "thermal.png")
+        node = (props.get("sources") or {}).get("node")
+        has_load = bool(node) and plot_load(bundle, str(node).split(";"), folder / "load.png")
+        (folder / "summary.md").write_text(summary_md(props, fid in chips, has_load))
+        paths[fid] = f"evidence/{fid}/summary.md"
+    return paths

@@ -1,0 +1,236 @@
+"""Alert store on SQLAlchemy (SQLite by default, PostgreSQL by URL): one transaction a run.
+
+A run sets alert_state (new, changed, unchanged, gone) and keeps history; a person sets
+status (new, investigating, confirmed, dismissed, declared), which no run overwrites. A
+dismissed site re-opens (status back to new, with the reason) only when it changes
+materially.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
+
+from pipelines.errors import ComputewatchError
+
+SCHEMA_VERSION = 1
+STATUSES = ("new", "investigating", "confirmed", "dismissed", "declared")
+
+metadata = MetaData()
+alerts = Table(
+    "alerts", metadata,
+    Column("region", String(200), primary_key=True),
+    Column("facility_id", String(200), primary_key=True),
+    Column("alert_state", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("change_reason", Text),
+    Column("first_seen", String(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),
+    Column("last_run_id", String(80), nullable=False),
+    Column("score", Float), Column("est_it_mw", Float), Column("predicted_class", String(40)),
+    Column("feature", Text, nullable=False))
+history = Table(
+    "alert_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region", String(200), nullable=False), Column("facility_id", String(200)),
+    Column("run_id", String(80), nullable=False), Column("run_time", String(40)),
+    Column("alert_state", String(20)), Column("score", Float), Column("est_it_mw", Float),
+    Column("predicted_class", String(40)))
+decisions = Table(
+    "decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region", String(200), nullable=False), Column("facility_id", String(200)),
+    Column("status", String(20), nullable=False), Column("note", Text),
+    Column("decided_by", String(200), nullable=False), Column("decided_at", String(40)))
+schema = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+
+class AlertStoreError(ComputewatchError):
+    """The store cannot be opened or an alert is not in it."""
+
+
+@dataclass(frozen=True)
+class Margins:
+    """How far score, MW or class must move for an alert to count as changed."""
+
+    score: float = 0.1
+    it_mw_fraction: float = 0.2
+
+
+def open_store(url: str) -> Engine:
+    """Open (and create or migrate) the store; SQLite writers wait for each other."""
+    try:
+        engine = create_engine(url, connect_args={"timeout": 60} if url.startswith("sqlite")
+                               else {})
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
+        raise AlertStoreError(f"alert store {url!r}: {exc}") from exc
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _sqlite_isolation(dbapi_conn, _record):  # noqa: ANN001
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        version = conn.execute(select(schema.c.version)).scalar()
+        if version is None:
+            conn.execute(schema.insert().values(version=SCHEMA_VERSION))
+        elif version > SCHEMA_VERSION:
+            raise AlertStoreError(f"alert store {url!r} has schema {version}, newer than this "
+                                  f"computewatch ({SCHEMA_VERSION}): upgrade computewatch")
+    return engine
+
+
+def _changes(old: dict, new: dict, m: Margins) -> list[str]:
+    """What moved beyond the margins, in words."""
+    out = []
+    if old["score"] is not None and abs(new["score"] - old["score"]) > m.score:
+        out.append(f"score {old['score']:.2f} -> {new['score']:.2f}")
+    a, b = old["est_it_mw"], new["est_it_mw"]
+    if a is not None and b is not None and abs(b - a) > m.it_mw_fraction * max(a, 1.0):
+        out.append(f"est_it_mw {a:.0f} -> {b:.0f} MW")
+    if old["predicted_class"] != new["predicted_class"]:
+        out.append(f"class {old['predicted_class']} -> {new['predicted_class']}")
+    return out
+
+
+def record_run(engine: Engine, region: str, run_id: str, run_time: str,
+               features: list[dict], margins: Margins = Margins()) -> list[dict]:
+    """Upsert one run's candidate Features in one transaction; return them with their state.
+
+    Re-running the same run_id is a no-op on states and history (idempotent).
+    """
+    out = []
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # one writer per region at a time
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:r))"), {"r": region})
+        rows = {r.facility_id: r._asdict() for r in conn.execute(
+            select(alerts).where(alerts.c.region == region))}
+        seen = set()
+        for feature in features:
+            p = feature["properties"]
+            fid = str(feature["id"])
+            seen.add(fid)
+            new = {"score": p["score"], "est_it_mw": p["est_it_mw"],
+                   "predicted_class": p["predicted_class"]}
+            old = rows.get(fid)
+            if old is not None and old["last_run_id"] == run_id:
+                state, status, reason, first = (old["alert_state"], old["status"],
+                                                old["change_reason"], old["first_seen"])
+            elif old is None:
+                state, status, reason, first = "new", "new", None, run_time
+            else:
+                moved = _changes(old, new, margins)
+                state = "changed" if moved or old["alert_state"] == "gone" else "unchanged"
+                reason = "; ".join(moved) if moved else (
+                    "seen again after it was gone" if state == "changed" else None)
+                status, first = old["status"], old["first_seen"]
+                if status == "dismissed" and moved:
+                    status, reason = "new", f"re-opened after dismissal: {reason}"
+            props = {**p, "alert_state": state, "status": status, "first_seen": first,
+                     "last_seen": run_time, "change_reason": reason}
+            feature = {**feature, "properties": props}
+            values = {"alert_state": state, "status": status, "change_reason": reason,
+                      "first_seen": first, "last_seen": run_time, "last_run_id": run_id,
+                      **new, "feature": json.dumps(feature)}
+            if old is None:
+                conn.execute(alerts.insert().values(region=region, facility_id=fid, **values))
+            else:
+                conn.execute(alerts.update().where((alerts.c.region == region)
+                                                   & (alerts.c.facility_id == fid))
+                             .values(**values))
+            if old is None or old["last_run_id"] != run_id:
+                conn.execute(history.insert().values(region=region, facility_id=fid,
+                                                     run_id=run_id, run_time=run_time,
+                                                     alert_state=state, **new))
+            out.append(feature)
+        for fid, old in rows.items():
+            if fid not in seen and old["alert_state"] != "gone" and old["last_run_id"] != run_id:
+                conn.execute(alerts.update().where((alerts.c.region == region)
+                                                   & (alerts.c.facility_id == fid))
+                             .values(alert_state="gone", last_run_id=run_id,
+                                     change_reason="no longer above the export threshold"))
+                conn.execute(history.insert().values(region=region, facility_id=fid,
+                                                     run_id=run_id, run_time=run_time,
+                                                     alert_state="gone"))
+    return out
+
+
+def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str,
+               region: str | None = None) -> None:
+    """A person's decision: stored with who, when and why; never overwritten by a run."""
+    if status not in STATUSES:
+        raise AlertStoreError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    with engine.begin() as conn:
+        query = select(alerts.c.region).where(alerts.c.facility_id == facility_id)
+        if region:
+            query = query.where(alerts.c.region == region)
+        regions = conn.execute(query).scalars().all()
+        if not regions:
+            raise AlertStoreError(f"no alert for facility {facility_id!r}")
+        if len(regions) > 1:
+            raise AlertStoreError(f"facility {facility_id!r} is in several regions "
+                                  f"{regions}: name one with --region")
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        conn.execute(alerts.update().where((alerts.c.region == regions[0])
+                                           & (alerts.c.facility_id == facility_id))
+                     .values(status=status))
+        conn.execute(decisions.insert().values(region=regions[0], facility_id=facility_id,
+                                               status=status, note=note, decided_by=by,
+                                               decided_at=now))
+
+
+def list_alerts(engine: Engine, status: str | None = None, min_score: float | None = None
+                ) -> list[dict]:
+    """Alerts of the queue, best first, optionally by status and minimum score."""
+    query = select(alerts)
+    if status:
+        query = query.where(alerts.c.status == status)
+    if min_score is not None:
+        query = query.where(alerts.c.score >= min_score)
+    with engine.connect() as conn:
+        rows = [r._asdict() for r in conn.execute(query)]
+    return sorted(rows, key=lambda r: (-(r["score"] or 0), r["facility_id"]))
+
+
+def alert_detail(engine: Engine, facility_id: str) -> dict:
+    """One alert with its history of runs and its decisions."""
+    with engine.connect() as conn:
+        row = conn.execute(select(alerts).where(alerts.c.facility_id == facility_id)).first()
+        if row is None:
+            raise AlertStoreError(f"no alert for facility {facility_id!r}")
+        hist = [r._asdict() for r in conn.execute(
+            select(history).where(history.c.facility_id == facility_id).order_by(history.c.id))]
+        dec = [r._asdict() for r in conn.execute(
+            select(decisions).where(decisions.c.facility_id == facility_id)
+            .order_by(decisions.c.id))]
+    return {**row._asdict(), "history": hist, "decisions": dec}
+
+
+def queue_collection(engine: Engine) -> dict:
+    """The queue as a FeatureCollection, each Feature with its current state and status."""
+    features = []
+    for row in list_alerts(engine):
+        f = json.loads(row["feature"])
+        f["properties"].update({"alert_state": row["alert_state"], "status": row["status"],
+                                "change_reason": row["change_reason"]})
+        features.append(f)
+    return {"type": "FeatureCollection", "features": features}

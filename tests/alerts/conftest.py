@@ -1,0 +1,67 @@
+"""A real PostgreSQL server on loopback for the store tests, installed when absent."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(versions[-1]).parent if versions else None
+
+
+def _install_postgres() -> None:
+    """Debian's PostgreSQL server, when the machine has none (CI on a fresh machine)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=False, env=env,
+                   capture_output=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """Start a throwaway cluster (trust auth, loopback only); stop it after the session.
+
+    Its folder sits directly under the system temp dir: pytest's own is private to root,
+    and the server runs as the postgres user.
+    """
+    bindir = _pg_bin()
+    if bindir is None:
+        _install_postgres()
+        bindir = _pg_bin()
+    if bindir is None:
+        pytest.fail("PostgreSQL server binaries not found and could not be installed")
+    data = Path(tempfile.mkdtemp(prefix="cw-pg-")) / "data"
+    data.parent.chmod(0o777)
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    port = _free_port()
+    subprocess.run(run_as + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U",
+                             "cw", "--no-sync"], check=True, capture_output=True)
+    opts = f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
+                             str(data.parent / "log"), "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://cw@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(run_as + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
+                                 "stop"], check=False, capture_output=True)
+        shutil.rmtree(data.parent, ignore_errors=True)
