@@ -139,8 +139,16 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         detail["feature"] = json.loads(detail["feature"])
         sys.stdout.write(json.dumps(detail, indent=2) + "\n")
     elif args.action == "set":
-        st.set_status(engine, args.id, args.status_value, args.note, args.by, args.region)
+        st.set_status(engine, args.id, args.status_value, args.note, args.by, args.region,
+                      args.true_class)
         log.info("%s is now %s", args.id, args.status_value)
+    elif args.action == "labels":
+        import pandas as pd
+
+        rows = st.labelled_examples(engine)
+        pd.DataFrame(rows).to_csv(args.out, index=False)
+        log.info("%d labelled examples written to %s (train with --labels)", len(rows),
+                 args.out)
     else:
         write_geojson(st.queue_collection(engine), args.out)
         log.info("alert queue written to %s", args.out)
@@ -164,6 +172,10 @@ def _alerts_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--note", required=True, help="why")
     a.add_argument("--by", required=True, help="who decided")
     a.add_argument("--region", default=None, help="region name, if the id is in several")
+    a.add_argument("--true-class", default=None,
+                   help="what the site turned out to be; makes the decision a training label")
+    a = acts.add_parser("labels", help="decisions with a class, as training examples (CSV)")
+    a.add_argument("out", type=Path, help="output .csv for `computewatch train --labels`")
     a = acts.add_parser("export", help="the queue with its statuses as GeoJSON")
     a.add_argument("out", type=Path, help="output .geojson")
     p.set_defaults(func=cmd_alerts)

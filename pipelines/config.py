@@ -23,7 +23,7 @@ class Thresholds(Strict):
     """Scores at or above export go to the GeoJSON; at or above alert raise an alert."""
 
     export: float = Field(0.3, ge=0, le=1)
-    alert: float = Field(0.92, ge=0, le=1)
+    alert: float = Field(0.5, ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:

@@ -17,7 +17,7 @@ from pipelines.alerts.evidence import write_packets
 from pipelines.alerts.store import Margins, open_store, record_run
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.detect import DetectOptions, StageClock, run_report, score_and_build
-from pipelines.export.candidates import with_states
+from pipelines.export.candidates import clean, with_states
 from pipelines.export.files import write_candidates, write_report
 from pipelines.export.geojson import feature_collection
 from pipelines.features import (
@@ -108,9 +108,11 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     t = time.perf_counter()
     collection = feature_collection(candidates)
     if alert_store:
+        inputs = features.loc[list(candidates["facility_id"]), model.features]
         collection["features"] = record_run(
             open_store(alert_store), bundle.region.name, run_id, started,
-            collection["features"], Margins(*change_margins))
+            collection["features"], Margins(*change_margins),
+            {fid: {k: clean(v) for k, v in row.items()} for fid, row in inputs.iterrows()})
         candidates = with_states(candidates, collection["features"])
     clock.add("alert_store", time.perf_counter() - t)
     t = time.perf_counter()

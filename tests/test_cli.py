@@ -51,9 +51,11 @@ def test_detect_on_unusable_bundle_exits_1(tmp_path, capsys):
     assert "no facilities" in err
 
 
-def test_detect_and_evaluate_on_demo(prefect_server, tmp_path, capsys):
+def test_detect_evaluate_and_alert_queue_on_demo(prefect_server, tmp_path, capsys):
     out = tmp_path / "out"
-    code, text, _ = run(capsys, "detect", str(DEMO), "--out", str(out))
+    store = f"sqlite:///{tmp_path / 'alerts.sqlite'}"
+    code, text, _ = run(capsys, "detect", str(DEMO), "--out", str(out), "--store", store,
+                        "--alert-threshold", "0.5")
     assert code == 0
     assert "candidates.geojson" in text
     code, table, _ = run(capsys, "evaluate", str(out / "candidates.geojson"),
@@ -62,3 +64,16 @@ def test_detect_and_evaluate_on_demo(prefect_server, tmp_path, capsys):
     assert "recall" in table
     result = json.loads((out / "evaluation.json").read_text())
     assert result["ai_sites_20mw"] == 2
+    code, listing, _ = run(capsys, "alerts", "--store", store, "list", "--min-score", "0.5")
+    assert code == 0
+    first = listing.splitlines()[1].split()[0]
+    assert run(capsys, "alerts", "--store", store, "set", first, "dismissed", "--note",
+               "known cloud site", "--by", "ana")[0] == 0
+    code, shown, _ = run(capsys, "alerts", "--store", store, "show", first)
+    assert json.loads(shown)["decisions"][0]["note"] == "known cloud site"
+    assert run(capsys, "alerts", "--store", store, "set", first, "gone-fishing", "--note",
+               "x", "--by", "ana")[0] == 1
+    assert run(capsys, "alerts", "--store", store, "export", str(tmp_path / "q.geojson"))[0] == 0
+    queue = json.loads((tmp_path / "q.geojson").read_text())
+    assert {f["properties"]["status"] for f in queue["features"] if f["id"] == first} == {
+        "dismissed"}

@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 
+from detectors.classifier import CLASSES
 from pipelines.errors import ComputewatchError
 
 SCHEMA_VERSION = 1
@@ -44,7 +45,8 @@ alerts = Table(
     Column("last_seen", String(40), nullable=False),
     Column("last_run_id", String(80), nullable=False),
     Column("score", Float), Column("est_it_mw", Float), Column("predicted_class", String(40)),
-    Column("feature", Text, nullable=False))
+    Column("feature", Text, nullable=False),
+    Column("model_features", Text))
 history = Table(
     "alert_history", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -57,6 +59,7 @@ decisions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("region", String(200), nullable=False), Column("facility_id", String(200)),
     Column("status", String(20), nullable=False), Column("note", Text),
+    Column("true_class", String(40)),
     Column("decided_by", String(200), nullable=False), Column("decided_at", String(40)))
 schema = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
 
@@ -113,11 +116,15 @@ def _changes(old: dict, new: dict, m: Margins) -> list[str]:
 
 
 def record_run(engine: Engine, region: str, run_id: str, run_time: str,
-               features: list[dict], margins: Margins = Margins()) -> list[dict]:
+               features: list[dict], margins: Margins = Margins(),
+               model_features: dict[str, dict] | None = None) -> list[dict]:
     """Upsert one run's candidate Features in one transaction; return them with their state.
 
     Re-running the same run_id is a no-op on states and history (idempotent).
+    model_features (facility_id -> the classifier's inputs) are kept so that people's
+    decisions can become training labels.
     """
+    model_features = model_features or {}
     out = []
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # one writer per region at a time
@@ -150,7 +157,8 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
             feature = {**feature, "properties": props}
             values = {"alert_state": state, "status": status, "change_reason": reason,
                       "first_seen": first, "last_seen": run_time, "last_run_id": run_id,
-                      **new, "feature": json.dumps(feature)}
+                      **new, "feature": json.dumps(feature),
+                      "model_features": json.dumps(model_features.get(fid))}
             if old is None:
                 conn.execute(alerts.insert().values(region=region, facility_id=fid, **values))
             else:
@@ -175,10 +183,15 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
 
 
 def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str,
-               region: str | None = None) -> None:
-    """A person's decision: stored with who, when and why; never overwritten by a run."""
+               region: str | None = None, true_class: str | None = None) -> None:
+    """A person's decision: stored with who, when and why; never overwritten by a run.
+
+    true_class, when given, is what the site turned out to be (a training label).
+    """
     if status not in STATUSES:
         raise AlertStoreError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if true_class is not None and true_class not in CLASSES:
+        raise AlertStoreError(f"class {true_class!r} is not one of {', '.join(CLASSES)}")
     with engine.begin() as conn:
         query = select(alerts.c.region).where(alerts.c.facility_id == facility_id)
         if region:
@@ -195,7 +208,7 @@ def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str
                      .values(status=status))
         conn.execute(decisions.insert().values(region=regions[0], facility_id=facility_id,
                                                status=status, note=note, decided_by=by,
-                                               decided_at=now))
+                                               decided_at=now, true_class=true_class))
 
 
 def list_alerts(engine: Engine, status: str | None = None, min_score: float | None = None
@@ -208,7 +221,10 @@ def list_alerts(engine: Engine, status: str | None = None, min_score: float | No
         query = query.where(alerts.c.score >= min_score)
     with engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(query)]
-    return sorted(rows, key=lambda r: (-(r["score"] or 0), r["facility_id"]))
+    for r in rows:
+        r["declared"] = bool(json.loads(r["feature"])["properties"].get("declared"))
+    # Undeclared high scorers first: they are what a treaty inspector is looking for.
+    return sorted(rows, key=lambda r: (r["declared"], -(r["score"] or 0), r["facility_id"]))
 
 
 def alert_detail(engine: Engine, facility_id: str) -> dict:
@@ -223,6 +239,23 @@ def alert_detail(engine: Engine, facility_id: str) -> dict:
             select(decisions).where(decisions.c.facility_id == facility_id)
             .order_by(decisions.c.id))]
     return {**row._asdict(), "history": hist, "decisions": dec}
+
+
+def labelled_examples(engine: Engine) -> list[dict]:
+    """People's latest decisions that name a class, with the classifier's inputs."""
+    with engine.connect() as conn:
+        decided = conn.execute(select(decisions).where(decisions.c.true_class.is_not(None))
+                               .order_by(decisions.c.id)).all()
+        latest = {(d.region, d.facility_id): d for d in decided}
+        out = []
+        for (region, fid), d in latest.items():
+            row = conn.execute(select(alerts.c.model_features).where(
+                (alerts.c.region == region) & (alerts.c.facility_id == fid))).scalar()
+            feats = json.loads(row) if row else None
+            if feats:
+                out.append({**feats, "facility_id": fid, "region": region,
+                            "true_class": d.true_class, "decided_by": d.decided_by})
+    return out
 
 
 def queue_collection(engine: Engine) -> dict:

@@ -132,13 +132,14 @@ def _site_halls(rng: np.random.Generator, site_mw: float, hall_range: tuple[floa
 SITE_KINDS = ("ai_training", "cloud_datacenter", "crypto_mining", "smelter", "steel", "gas_plant")
 
 
-def _site_plan(rng: np.random.Generator, kind: str) -> tuple[str, str, float, list, dict]:
+def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
+               ) -> tuple[str, str, float, list, dict]:
     """Class, subtype, capacity, halls and load parameters of one site of a kind."""
     if kind == "ai_training":
         mw = draw(rng, "ai_site_it_mw", log=True)
         halls = _site_halls(rng, mw, (ref("ai_hall_it_mw").low, ref("ai_hall_it_mw").high),
                             draw(rng, "ai_it_density_w_m2"))
-        off_grid = rng.uniform() < draw(rng, "offgrid_share_ai")
+        off_grid = rng.uniform() < draw(rng, "offgrid_share_ai") * offgrid_boost
         return "ai_training", "off_grid" if off_grid else "on_grid", mw, halls, {
             "off_grid": off_grid, "draw": draw(rng, "sustained_draw_fraction"),
             "pue": draw(rng, "pue_ai"), "shf": draw(rng, "sensible_heat_fraction")}
@@ -251,7 +252,7 @@ def build_world(seed: int, preset: Preset) -> World:
                                    preset.smelters, preset.steel_works, preset.gas_plants)))
     for kind, (lo, hi) in counts.items():
         for _ in range(rng.integers(lo, hi + 1)):
-            true_class, subtype, mw, halls, params = _site_plan(rng, kind)
+            true_class, subtype, mw, halls, params = _site_plan(rng, kind, preset.offgrid_boost)
             site = Site(f"S{len(sites) + 1:04d}", true_class, subtype, (0.0, 0.0),
                         {**params, "mw": mw})
             placed = _campus(rng, occ, grid, site, halls,

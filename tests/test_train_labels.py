@@ -1,0 +1,31 @@
+"""Analysts' decisions feed training: labelled rows pull the model toward them."""
+
+import numpy as np
+import pandas as pd
+
+from detectors.classifier import CLASSES, FEATURES
+from pipelines.train import fit_model
+
+
+def _table(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    cls = rng.choice(CLASSES, size=n)
+    x = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    x["thermal_delta_k"] += np.where(cls == "ai_training", 6.0, 0.0)
+    x["load_factor"] += np.where(np.isin(cls, ["ai_training", "crypto_mining"]), 2.0, 0.0)
+    x["substation_distance_m"] = rng.uniform(0, 3000, n)
+    x["it_mw"] = np.where(cls == "ai_training", 50.0, 0.0)
+    x["thermal_scenes_used"] = 5
+    x["true_class"] = cls
+    return x
+
+
+def test_labels_move_the_model():
+    rng = np.random.default_rng(0)
+    train, cal = _table(rng, 600), _table(rng, 300)
+    probe = _table(rng, 40)
+    probe["true_class"] = "warehouse_or_other"
+    probe[["thermal_delta_k", "load_factor"]] = 0.0  # looks like a warehouse
+    base = fit_model(train, cal, 0, "t").probabilities(probe)["ai_training"].mean()
+    labels = probe.assign(true_class="ai_training")  # analysts confirmed such sites
+    tuned = fit_model(train, cal, 0, "t", labels).probabilities(probe)["ai_training"].mean()
+    assert tuned > base + 0.2
