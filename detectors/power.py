@@ -18,7 +18,9 @@ DIP_FRACTION = 0.75
 
 def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
                     campus_area: np.ndarray, max_distance_m: float,
-                    campus_waste_k: np.ndarray | None = None) -> np.ndarray:
+                    campus_waste_k: np.ndarray | None = None,
+                    node_mw: np.ndarray | None = None,
+                    max_density_w_m2: float = np.inf) -> np.ndarray:
     """For each metered substation, the campus it serves (index) or -1.
 
     A dedicated substation serves one campus; among campuses within max_distance_m it is
@@ -27,7 +29,9 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     when unmeasured), over squared distance. The power a substation delivers comes out as
     heat on the roofs it feeds (energy balance), so among campuses near it the one whose
     roofs reject the most heat in total is its load; a large sun-heated warehouse next
-    door rejects next to none.
+    door rejects next to none. A campus that would have to draw more than
+    max_density_w_m2 per square metre of roof to take the node's load cannot be its only
+    customer, and is passed over while a plausible campus is in reach.
     """
     out = np.full(len(node_geoms), -1)
     if len(campus_geoms) == 0 or len(node_geoms) == 0:
@@ -41,8 +45,11 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     heat = np.ones(len(campus_area)) if campus_waste_k is None else \
         np.maximum(np.nan_to_num(campus_waste_k, nan=0.5), 0.1)
     pull = campus_area[camp_idx] * heat[camp_idx] / np.maximum(dist, 50.0) ** 2
-    best = pd.DataFrame({"node": nodes_idx, "campus": camp_idx, "pull": pull}) \
-        .sort_values("pull").groupby("node").tail(1)
+    mw = np.zeros(len(node_geoms)) if node_mw is None else np.nan_to_num(node_mw)
+    plausible = mw[nodes_idx] * 1e6 / campus_area[camp_idx] <= max_density_w_m2
+    best = pd.DataFrame({"node": nodes_idx, "campus": camp_idx, "pull": pull,
+                         "plausible": plausible}) \
+        .sort_values(["plausible", "pull"]).groupby("node").tail(1)
     out[best["node"].to_numpy()] = best["campus"].to_numpy()
     return out
 

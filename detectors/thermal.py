@@ -156,6 +156,11 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
                                .sum(axis=1) / np.maximum(n_used, 1), np.nan)
     waste, slope = waste_heat_fit(deltas, sun if sun is not None else
                                   np.full(deltas.shape[1], np.nan))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # An extrapolation to zero sun is only trusted within what was observed.
+        waste = np.clip(waste, np.minimum(np.nanmin(deltas, axis=1, initial=np.inf), 0),
+                        np.nanmax(deltas, axis=1, initial=-np.inf)) if deltas.shape[1] else waste
     return pd.DataFrame({
         "thermal_delta_k": median, "thermal_waste_k": waste, "thermal_solar_slope_k": slope,
         "thermal_cold_season_delta_k": cold_d,

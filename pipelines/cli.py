@@ -38,7 +38,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run the Prefect detect flow on a region and write the candidate files."""
-    from pipelines.config import load_config
+    from pipelines.config import DEFAULT_CONFIG, load_config, resolve_store
 
     cfg = load_config(args.config).defaults
     export = args.export_threshold if args.export_threshold is not None else \
@@ -52,14 +52,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
         read_region(args.region)  # raises the bundle error that names what is missing
     from pipelines.flows import detect_flow
 
-    store = None if args.no_store else (args.store or cfg.alert_store)
-    if store and store.startswith("sqlite:///"):
-        Path(store[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    store = None if args.no_store else (args.store or resolve_store(
+        cfg.alert_store, (args.config or DEFAULT_CONFIG).parent))
     report = detect_flow(str(args.region), str(args.out), export, alert,
                          args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
                          args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
                          alert_store=store, change_margins=(cfg.change_margins.score,
-                                                            cfg.change_margins.it_mw_fraction))
+                                                            cfg.change_margins.it_mw_fraction),
+                         declared_within_m=cfg.declared_within_m)
     counts = report["counts"]
     sys.stdout.write(f"{counts['candidates']} candidates, {counts['alerts']} alerts: "
                      f"{report['outputs']['geojson']}\n")
@@ -121,10 +121,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     import json
 
     from pipelines.alerts import store as st
-    from pipelines.config import load_config
+    from pipelines.config import DEFAULT_CONFIG, load_config, resolve_store
     from pipelines.export.geojson import write_geojson
 
-    engine = st.open_store(args.store or load_config(args.config).defaults.alert_store)
+    engine = st.open_store(args.store or resolve_store(
+        load_config(args.config).defaults.alert_store, (args.config or DEFAULT_CONFIG).parent))
     if args.action == "list":
         rows = st.list_alerts(engine, args.status, args.min_score)
         sys.stdout.write(f"{'facility_id':14} {'score':>6} {'IT MW':>8} {'class':18} "

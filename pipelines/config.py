@@ -43,10 +43,11 @@ class DetectSettings(Strict):
     """How detection runs: thresholds, hardware year, node attribution, the alert store."""
 
     thresholds: Thresholds = Thresholds()
-    alert_store: str = f"sqlite:///{PROJECT_ROOT / '.computewatch' / 'alerts.sqlite'}"
+    alert_store: str = "sqlite:///.computewatch/alerts.sqlite"
     change_margins: ChangeMargins = ChangeMargins()
     hardware_year: int | None = Field(None, ge=2020, le=2040)
     node_max_distance_m: float = Field(1500.0, gt=0)
+    declared_within_m: float = Field(100.0, ge=0)
 
 
 class Schedule(Strict):
@@ -72,6 +73,16 @@ class FlowsConfig(Strict):
 
     defaults: DetectSettings = DetectSettings()
     deployments: list[Deployment] = []
+
+
+def resolve_store(url: str, base: Path = PROJECT_ROOT) -> str:
+    """A relative SQLite path in a store URL is taken from base (flows.yaml's folder)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not Path(url[len(prefix):]).is_absolute():
+        path = (base / url[len(prefix):]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return url
 
 
 def load_config(path: Path | None = None) -> FlowsConfig:

@@ -27,6 +27,7 @@ class DetectOptions:
     alert_threshold: float
     hardware_year: int | None = None
     node_max_distance_m: float = 1500.0
+    declared_within_m: float = 100.0
 
 
 @dataclass
@@ -56,7 +57,8 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
     """Score assembled features and turn them into candidate rows."""
     hardware_year = opts.hardware_year or bundle.period[1].year
     scored = score(features, model, compute_assumptions(hardware_year))
-    info = RunInfo(run_id, model.version, run_time, opts.export_threshold, opts.alert_threshold)
+    info = RunInfo(run_id, model.version, run_time, opts.export_threshold, opts.alert_threshold,
+                   opts.declared_within_m)
     return scored, candidate_frame(bundle, features, scored, info)
 
 

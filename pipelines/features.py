@@ -22,9 +22,13 @@ from detectors.thermal import (
 )
 from pipelines.bundle.imagery import Scene
 from pipelines.bundle.reader import RegionBundle
+from pipelines.reference import ref
 
 log = logging.getLogger("computewatch")
 NODE_MAX_DISTANCE_M = 1500.0  # a dedicated substation stands on or next to its campus
+# The densest plausible load: the highest AI IT density times the highest PUE (reference
+# table: ai_it_density_w_m2 and pue_ai).
+MAX_DENSITY_W_M2 = ref("ai_it_density_w_m2").high * ref("pue_ai").high
 
 
 @dataclass
@@ -99,8 +103,10 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataF
         bundle.nodes
     waste = thermal["thermal_waste_k"].groupby(campus).max().reindex(
         range(len(campus_area))).to_numpy()
+    node_mw = nodes["node_mean_mw"].reindex(subs.index).to_numpy()
     node_campus = pd.Series(attribute_nodes(subs.geometry, campus_geoms, campus_area,
-                                            max_distance_m, waste), index=subs.index)
+                                            max_distance_m, waste, node_mw, MAX_DENSITY_W_M2),
+                            index=subs.index)
     table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
     table.index = bundle.facilities.index
     return table

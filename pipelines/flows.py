@@ -70,9 +70,11 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
                 hardware_year: int | None = None, node_max_distance_m: float = 1500.0,
                 assume_utc: bool = False, progress: bool = False,
                 alert_store: str | None = None, evidence: bool = True,
-                change_margins: tuple[float, float] = (0.1, 0.2)) -> dict:
+                change_margins: tuple[float, float] = (0.1, 0.2),
+                declared_within_m: float = 100.0) -> dict:
     """Read a region bundle, compute evidence, score, and export candidates to out."""
-    opts = DetectOptions(export_threshold, alert_threshold, hardware_year, node_max_distance_m)
+    opts = DetectOptions(export_threshold, alert_threshold, hardware_year, node_max_distance_m,
+                         declared_within_m)
     clock, started = StageClock(), datetime.now(timezone.utc).isoformat(timespec="seconds")
     run_id = str(flow_run.get_id() or "local")
     t = time.perf_counter()

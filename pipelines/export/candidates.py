@@ -34,6 +34,7 @@ class RunInfo:
     run_time: str
     export_threshold: float
     alert_threshold: float
+    declared_within_m: float = 100.0
 
 
 def clean(value: object, decimals: int | None = None) -> object:
@@ -90,7 +91,7 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
     keep = scored["score"] >= info.export_threshold
     ids = scored.index[keep]
     facs = bundle.facilities.loc[ids]
-    decl = declared_matches(bundle.facilities, bundle.declared)
+    decl = declared_matches(bundle.facilities, bundle.declared, info.declared_within_m)
     # A declaration covers a campus: compare its halls' summed low estimate with it.
     declared_low = scored["est_it_mw_low"].groupby(decl["declared_id"]).sum(min_count=1)
     rows = []

@@ -79,3 +79,13 @@ def test_hot_campus_beats_a_bigger_sun_heated_warehouse():
     assert attribute_nodes(node, campus, area, 1500).tolist() == [1]  # area alone: warehouse
     waste = np.array([6.0, 0.1])  # the hall rejects heat, the warehouse only bakes in the sun
     assert attribute_nodes(node, campus, area, 1500, waste).tolist() == [0]
+
+
+def test_a_load_too_dense_for_a_small_roof_goes_to_the_campus_that_can_hold_it():
+    campus = gpd.GeoSeries([shapely.box(0, 0, 40, 40), shapely.box(900, 0, 1600, 600)])
+    node = gpd.GeoSeries([shapely.Point(60, 20)])
+    area = campus.area.to_numpy()
+    waste = np.array([5.0, 5.0])
+    assert attribute_nodes(node, campus, area, 1500, waste).tolist() == [0]
+    got = attribute_nodes(node, campus, area, 1500, waste, np.array([600.0]), 7000.0)
+    assert got.tolist() == [1]  # 600 MW on 1,600 m2 would be 375 kW/m2
