@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="rebuild the shipped model from simulated regions")
-    p.add_argument("--regions", type=int, default=48, help="training regions")
+    p.add_argument("--regions", type=int, default=64, help="training regions")
     p.add_argument("--calibration-regions", type=int, default=6)
     p.add_argument("--calibration-preset", default="county",
                    help="size of calibration regions (their base rate sets the threshold)")

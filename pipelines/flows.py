@@ -65,6 +65,21 @@ def _progress(enabled: bool) -> Progress:
                     console=Console(stderr=True), transient=True, disable=not enabled)
 
 
+def _publish(bundle: RegionBundle, candidates: object, collection: dict, out: Path,
+             evidence: bool, clock: StageClock) -> dict[str, str]:
+    """Evidence packets for the alerts, then the candidate files."""
+    t = time.perf_counter()
+    packets = write_packets(bundle, collection, out) if evidence else {}
+    for f in collection["features"]:
+        f["properties"]["evidence"] = packets.get(str(f["id"]))
+    candidates["evidence"] = [packets.get(fid) for fid in candidates["facility_id"]]
+    clock.add("evidence", time.perf_counter() - t)
+    t = time.perf_counter()
+    outputs = write_candidates(candidates, collection, out)
+    clock.add("export", time.perf_counter() - t)
+    return outputs
+
+
 @flow(name="detect", log_prints=False, validate_parameters=True)
 def detect_flow(region: str, out: str, export_threshold: float, alert_threshold: float,
                 hardware_year: int | None = None, node_max_distance_m: float = 1500.0,
@@ -117,15 +132,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
             {fid: {k: clean(v) for k, v in row.items()} for fid, row in inputs.iterrows()})
         candidates = with_states(candidates, collection["features"])
     clock.add("alert_store", time.perf_counter() - t)
-    t = time.perf_counter()
-    packets = write_packets(bundle, collection, Path(out)) if evidence else {}
-    for f in collection["features"]:
-        f["properties"]["evidence"] = packets.get(str(f["id"]))
-    candidates["evidence"] = [packets.get(fid) for fid in candidates["facility_id"]]
-    clock.add("evidence", time.perf_counter() - t)
-    t = time.perf_counter()
-    outputs = write_candidates(candidates, collection, Path(out))
-    clock.add("export", time.perf_counter() - t)
+    outputs = _publish(bundle, candidates, collection, Path(out), evidence, clock)
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     report = run_report(bundle, candidates, len(results), run_id, model, opts, clock, started,
                         finished)
