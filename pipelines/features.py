@@ -91,7 +91,7 @@ def footprint_table(bundle: RegionBundle) -> pd.DataFrame:
 def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataFrame,
                 max_distance_m: float = NODE_MAX_DISTANCE_M) -> pd.DataFrame:
     """Grid features: campuses attributed to metered substations, their load described."""
-    start, end = bundle.period
+    end = bundle.period[1]
     offset = (bundle.region.bbox[0] + bundle.region.bbox[2]) / 2 / 15.0
     nodes = node_features(bundle.load, bundle.price, end, offset)
     campus = footprint["campus_id"].to_numpy()
