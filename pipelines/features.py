@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from rasterio.errors import RasterioError
 
 from detectors.footprint import footprint_features, infrastructure_targets
 from detectors.power import attribute_nodes, facility_power, node_features
@@ -51,12 +50,10 @@ def thermal_weights(bundle: RegionBundle) -> ZoneWeights:
 def thermal_scene(bundle: RegionBundle, scene: Scene, weights: ZoneWeights
                   ) -> SceneResult | None:
     """Read one scene and compute its statistics; None (with a counted warning) if unreadable."""
-    try:
-        kelvin, usable = scene.read(bundle.grid)
-    except (RasterioError, OSError, ValueError) as exc:
-        bundle.problems.warn(scene.item_path, scene.scene_id, f"pixels cannot be read ({exc}); "
-                             "scene skipped", kind="scene_skipped")
+    pixels = bundle.read_pixels(scene)
+    if pixels is None:
         return None
+    kelvin, usable = pixels
     stats = scene_stats(weights, kelvin, usable)
     return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
                        stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from rasterio.errors import RasterioError
 
 from pipelines.bundle.grid import read_load, read_price
 from pipelines.bundle.imagery import GridSpec, Scene, read_scenes
@@ -35,6 +37,19 @@ class RegionBundle:
     scenes: list[Scene]
     declared: gpd.GeoDataFrame | None
     problems: ProblemLog = field(default_factory=ProblemLog)
+
+    def read_pixels(self, scene: Scene) -> tuple[np.ndarray, np.ndarray] | None:
+        """A scene's Kelvin and usable mask on the working grid, or None if unreadable.
+
+        An unreadable scene (a truncated or corrupt GeoTIFF) is counted as a warning.
+        """
+        try:
+            return scene.read(self.grid)
+        except (RasterioError, OSError, ValueError) as exc:
+            self.problems.warn(scene.item_path, scene.scene_id, f"pixels cannot be read "
+                               f"({exc}); scene skipped", "the GeoTIFF may be truncated or "
+                               "corrupt: fetch it again", kind="scene_skipped")
+            return None
 
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:

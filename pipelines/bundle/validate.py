@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rasterio.errors import RasterioError
 
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.errors import BundleError, ProblemLog
@@ -32,13 +31,10 @@ def check_scenes(bundle: RegionBundle) -> dict[str, float]:
     """Decode every scene onto the grid; drop unreadable ones with a warning; clear fractions."""
     fractions, kept = {}, []
     for scene in bundle.scenes:
-        try:
-            kelvin, usable = scene.read(bundle.grid)
-        except (RasterioError, OSError, ValueError) as exc:
-            bundle.problems.warn(scene.item_path, scene.scene_id, f"pixels cannot be read "
-                                 f"({exc}); scene skipped", "the GeoTIFF may be truncated "
-                                 "or corrupt: fetch it again", kind="scene_skipped")
+        pixels = bundle.read_pixels(scene)
+        if pixels is None:
             continue
+        kelvin, usable = pixels
         if not np.isfinite(kelvin).any():
             bundle.problems.warn(scene.item_path, scene.scene_id, "scene does not cover the "
                                  "region's bbox (all fill); scene skipped", kind="scene_skipped")
