@@ -102,14 +102,19 @@ def scene_background_k(kelvin: np.ndarray, usable: np.ndarray) -> float:
     return float(np.median(vals)) if vals.size > 1000 else np.nan
 
 
-def solar_elevation_sin(lat: float, lon: float, times: pd.DatetimeIndex) -> np.ndarray:
-    """Sine of the sun's elevation at UTC times (Cooper declination, local solar time)."""
-    doy = times.day_of_year.to_numpy()
-    hours = times.hour.to_numpy() + times.minute.to_numpy() / 60 + lon / 15.0
+def sun_sin(lat: float, doy: np.ndarray, local_hour: np.ndarray) -> np.ndarray:
+    """Sine of the sun's elevation (Cooper's declination; hour angle from local solar time)."""
     decl = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365)
-    phi, hour_angle = np.radians(lat), np.radians(15 * (hours - 12))
+    hour_angle = np.radians(15 * (local_hour - 12))
+    phi = np.radians(lat)
     return np.clip(np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(hour_angle),
                    0, 1)
+
+
+def solar_elevation_sin(lat: float, lon: float, times: pd.DatetimeIndex) -> np.ndarray:
+    """Sine of the sun's elevation at UTC times, in local solar time from the longitude."""
+    hours = times.hour.to_numpy() + times.minute.to_numpy() / 60 + lon / 15.0
+    return sun_sin(lat, times.day_of_year.to_numpy(), hours)
 
 
 def waste_heat_fit(deltas: np.ndarray, sun: np.ndarray, min_scenes: int = 4

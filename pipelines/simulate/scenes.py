@@ -10,6 +10,7 @@ import rasterio.features
 import shapely
 from scipy import ndimage
 
+from detectors.thermal import sun_sin
 from pipelines.bundle.imagery import ST_OFFSET, ST_SCALE
 from pipelines.reference import ref
 from pipelines.simulate.loads import Series, gas_plant_running
@@ -79,15 +80,6 @@ def landscape(rng: np.random.Generator, world: World) -> Landscape:
     extra = rasterio.features.rasterize(yards, out_shape=hi_shape, transform=hi, fill=0,
                                         dtype="int32") if yards else np.zeros(hi_shape, "int32")
     return Landscape(vegetation, water, urban, labels, extra)
-
-
-def _solar_elevation_sin(lat: float, doy: int, local_hour: float) -> float:
-    """Sine of the sun's elevation (Cooper's declination; hour angle from local solar time)."""
-    decl = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365)
-    hour_angle = np.radians(15 * (local_hour - 12))
-    phi = np.radians(lat)
-    return float(max(np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(hour_angle),
-                     0.0))
 
 
 def _pool(hi: np.ndarray) -> np.ndarray:
@@ -179,8 +171,8 @@ def render_scene(rng: np.random.Generator, world: World, land: Landscape, series
                        len(series.times) - 1))
     t_air = series.temp_c[hour] + 273.15
     doy = acquired.day_of_year
-    sun = _solar_elevation_sin(world.lat, doy, local_hour)
-    sun_max = _solar_elevation_sin(world.lat, 172 if world.lat >= 0 else 355, local_hour)
+    sun = float(sun_sin(world.lat, doy, local_hour))
+    sun_max = float(sun_sin(world.lat, 172 if world.lat >= 0 else 355, local_hour))
     s = sun / max(sun_max, 1e-3)
     shape = (world.grid.height, world.grid.width)
     ground = t_air + s * (2 + 6 * (1 - land.vegetation)) + land.urban * rng.uniform(1, 4) * s
