@@ -30,7 +30,12 @@ from sqlalchemy import (
 from detectors.classifier import CLASSES
 from pipelines.errors import ComputewatchError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Steps that bring a store from the version before the key up to the key, run in order.
+MIGRATIONS: dict[int, list[str]] = {
+    2: ["ALTER TABLE alerts ADD COLUMN model_features TEXT",
+        "ALTER TABLE decisions ADD COLUMN true_class VARCHAR(40)"],
+}
 STATUSES = ("new", "investigating", "confirmed", "dismissed", "declared")
 
 metadata = MetaData()
@@ -92,14 +97,27 @@ def open_store(url: str) -> Engine:
         def _sqlite_begin(conn):  # noqa: ANN001
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     with engine.begin() as conn:
+        existing = conn.dialect.has_table(conn, "schema_version")
         metadata.create_all(conn)
-        version = conn.execute(select(schema.c.version)).scalar()
+        version = conn.execute(select(schema.c.version)).scalar() if existing else None
         if version is None:
+            conn.execute(schema.delete())
             conn.execute(schema.insert().values(version=SCHEMA_VERSION))
         elif version > SCHEMA_VERSION:
             raise AlertStoreError(f"alert store {url!r} has schema {version}, newer than this "
                                   f"computewatch ({SCHEMA_VERSION}): upgrade computewatch")
+        else:
+            _migrate(conn, version)
     return engine
+
+
+def _migrate(conn: object, version: int) -> None:
+    """Apply every migration step above version, then record the new version."""
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS.get(target, []):
+            conn.execute(text(statement))
+    if version < SCHEMA_VERSION:
+        conn.execute(schema.update().values(version=SCHEMA_VERSION))
 
 
 def _changes(old: dict, new: dict, m: Margins) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 from pipelines.alerts.store import (
     AlertStoreError,
     alert_detail,
+    labelled_examples,
     list_alerts,
     open_store,
     queue_collection,
@@ -138,3 +139,47 @@ def test_two_processes_writing_at_once_postgres(postgres_url):
     engine = open_store(postgres_url)
     rows = [r for r in list_alerts(engine) if r["facility_id"].startswith("F")]
     assert len({(r["facility_id"]) for r in rows}) == 30
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_decisions(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE schema_version (version INTEGER PRIMARY KEY);
+        INSERT INTO schema_version VALUES (1);
+        CREATE TABLE alerts (region VARCHAR(200), facility_id VARCHAR(200),
+            alert_state VARCHAR(20) NOT NULL, status VARCHAR(20) NOT NULL, change_reason TEXT,
+            first_seen VARCHAR(40) NOT NULL, last_seen VARCHAR(40) NOT NULL,
+            last_run_id VARCHAR(80) NOT NULL, score FLOAT, est_it_mw FLOAT,
+            predicted_class VARCHAR(40), feature TEXT NOT NULL,
+            PRIMARY KEY (region, facility_id));
+        CREATE TABLE alert_history (id INTEGER PRIMARY KEY, region VARCHAR(200) NOT NULL,
+            facility_id VARCHAR(200), run_id VARCHAR(80) NOT NULL, run_time VARCHAR(40),
+            alert_state VARCHAR(20), score FLOAT, est_it_mw FLOAT, predicted_class VARCHAR(40));
+        CREATE TABLE decisions (id INTEGER PRIMARY KEY, region VARCHAR(200) NOT NULL,
+            facility_id VARCHAR(200), status VARCHAR(20) NOT NULL, note TEXT,
+            decided_by VARCHAR(200) NOT NULL, decided_at VARCHAR(40));
+        INSERT INTO alerts VALUES ('R', 'A', 'new', 'confirmed', NULL, 't0', 't0', 'run0',
+            0.9, 100.0, 'ai_training', '{"id": "A", "properties": {"declared": false}}');
+    """)
+    con.commit()
+    con.close()
+    engine = open_store(f"sqlite:///{path}")
+    out = record_run(engine, "R", "run1", "t1", [feat("A", 0.91, 101)])
+    assert states(out) == {"A": ("unchanged", "confirmed")}
+    set_status(engine, "A", "confirmed", "visited", "ana", true_class="ai_training")
+    con = sqlite3.connect(path)
+    assert con.execute("select version from schema_version").fetchone()[0] == 2
+    assert con.execute("select true_class from decisions").fetchone()[0] == "ai_training"
+
+
+def test_decisions_with_a_class_become_training_labels(store):
+    record_run(store, "R", "run1", "t1", [feat("A", 0.95, 100), feat("B", 0.9, 50)],
+               model_features={"A": {"load_factor": 0.97}, "B": {"load_factor": 0.6}})
+    set_status(store, "A", "confirmed", "site visit", "ana", true_class="ai_training")
+    set_status(store, "B", "investigating", "", "ben")  # no class: not a label
+    labels = labelled_examples(store)
+    assert labels == [{"load_factor": 0.97, "facility_id": "A", "region": "R",
+                       "true_class": "ai_training", "decided_by": "ana"}]
+    with pytest.raises(AlertStoreError, match="not one of"):
+        set_status(store, "B", "dismissed", "", "ben", true_class="bakery")
