@@ -12,19 +12,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
 }
 
 
-def configure_prefect(home: Path | None = None) -> None:
+def configure_prefect(home: Path | None = None, verbosity: int = 0) -> None:
     """Keep Prefect's state in the project (.prefect/) and its chatter off the console.
 
     Called by the CLI before Prefect is imported; values already set in the environment win.
+    Prefect's own loggers print failed runs with tracebacks; computewatch reports errors
+    itself, so Prefect speaks only with -vv.
     """
     os.environ.setdefault("PREFECT_HOME", str(home or PROJECT_ROOT / ".prefect"))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbosity > 1 else "CRITICAL")
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
 
