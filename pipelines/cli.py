@@ -36,9 +36,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if outcome.usable else 1
 
 
+def _store_url(args: argparse.Namespace, configured: str) -> str:
+    """--store, else flows.yaml's alert_store with a relative SQLite path from its folder."""
+    from pipelines.config import DEFAULT_CONFIG, resolve_store
+
+    return args.store or resolve_store(configured, (args.config or DEFAULT_CONFIG).parent)
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run the Prefect detect flow on a region and write the candidate files."""
-    from pipelines.config import DEFAULT_CONFIG, load_config, resolve_store
+    from pipelines.bundle.region import read_region
+    from pipelines.config import load_config
 
     cfg = load_config(args.config).defaults
     export = args.export_threshold if args.export_threshold is not None else \
@@ -46,14 +54,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
     alert = args.alert_threshold if args.alert_threshold is not None else cfg.thresholds.alert
     if alert < export:
         raise UsageError(f"alert threshold {alert} is below export threshold {export}")
-    if not (args.region / "region.yaml").is_file():
-        from pipelines.bundle.region import read_region
-
-        read_region(args.region)  # raises the bundle error that names what is missing
+    read_region(args.region)  # a missing or bad region.yaml fails before Prefect starts
     from pipelines.flows import detect_flow
 
-    store = None if args.no_store else (args.store or resolve_store(
-        cfg.alert_store, (args.config or DEFAULT_CONFIG).parent))
+    store = None if args.no_store else _store_url(args, cfg.alert_store)
     report = detect_flow(str(args.region), str(args.out), export, alert,
                          args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
                          args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
@@ -121,11 +125,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     import json
 
     from pipelines.alerts import store as st
-    from pipelines.config import DEFAULT_CONFIG, load_config, resolve_store
+    from pipelines.config import load_config
     from pipelines.export.geojson import write_geojson
 
-    engine = st.open_store(args.store or resolve_store(
-        load_config(args.config).defaults.alert_store, (args.config or DEFAULT_CONFIG).parent))
+    engine = st.open_store(_store_url(args, load_config(args.config).defaults.alert_store))
     if args.action == "list":
         rows = st.list_alerts(engine, args.status, args.min_score)
         sys.stdout.write(f"{'facility_id':14} {'score':>6} {'IT MW':>8} {'class':18} "
@@ -253,8 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    configure_logging(-1 if args.quiet else args.verbose)
-    configure_prefect()
+    verbosity = -1 if args.quiet else args.verbose
+    configure_logging(verbosity)
+    configure_prefect(verbosity=verbosity)
     try:
         return args.func(args)
     except UsageError as exc:
