@@ -77,3 +77,22 @@ def test_detect_evaluate_and_alert_queue_on_demo(prefect_server, tmp_path, capsy
     queue = json.loads((tmp_path / "q.geojson").read_text())
     assert {f["properties"]["status"] for f in queue["features"] if f["id"] == first} == {
         "dismissed"}
+
+
+def test_fresh_process_failing_inside_the_flow_prints_no_traceback(tmp_path):
+    """In a new process (no test fixture has set up logging) a bundle that fails inside
+    the Prefect flow still gives one line and exit status 1."""
+    import os
+    import subprocess
+    import sys
+
+    root = make_bundle(tmp_path / "r", facilities=[])
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_LOGGING_LEVEL", None)
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "detect", str(root), "--out",
+                           str(tmp_path / "o"), "--no-store"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "no facilities" in done.stderr
