@@ -57,13 +57,20 @@ def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
     return sparse.csr_matrix((cover, cells, indptr), shape=(len(geoms), h * w))
 
 
-def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
-                 ring_inner_m: float = 300.0, ring_outer_m: float = 800.0) -> ZoneWeights:
-    """Footprint and ring weights; ring pixels touched by any footprint are excluded."""
+def batch_coverage(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
+                   ring_inner_m: float = 300.0, ring_outer_m: float = 800.0
+                   ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Footprint and raw ring coverage of one batch of facilities (rings not yet cleared)."""
     fp = _coverage(footprints, transform, shape)
     rings = footprints.buffer(ring_outer_m, quad_segs=8).difference(
         footprints.buffer(ring_inner_m, quad_segs=8))
-    ring = _coverage(gpd.GeoSeries(rings, crs=footprints.crs), transform, shape)
+    return fp, _coverage(gpd.GeoSeries(rings, crs=footprints.crs), transform, shape)
+
+
+def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]]) -> ZoneWeights:
+    """Stack batches in order; ring pixels touched by any footprint of any batch are excluded."""
+    fp = sparse.vstack([p[0] for p in parts], format="csr")
+    ring = sparse.vstack([p[1] for p in parts], format="csr")
     touched = np.asarray(fp.sum(axis=0)).ravel() > 0
     ring = ring @ sparse.diags((~touched).astype(np.float32))
     ring.eliminate_zeros()
@@ -71,6 +78,13 @@ def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int,
     pattern.data[:] = 1.0
     return ZoneWeights(fp.tocsr(), pattern.tocsr(), ring.tocsr(),
                        np.asarray(fp.sum(axis=1)).ravel(), np.asarray(ring.sum(axis=1)).ravel())
+
+
+def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
+                 ring_inner_m: float = 300.0, ring_outer_m: float = 800.0) -> ZoneWeights:
+    """Footprint and ring weights of all facilities at once."""
+    return combine_weights([batch_coverage(footprints, transform, shape, ring_inner_m,
+                                           ring_outer_m)])
 
 
 def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) -> pd.DataFrame:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines.errors import UsageError
+from pipelines.runners import RunnerSettings
 from pipelines.settings import PROJECT_ROOT
 
 DEFAULT_CONFIG = PROJECT_ROOT / "flows.yaml"
@@ -48,23 +50,43 @@ class DetectSettings(Strict):
     hardware_year: int | None = Field(None, ge=2020, le=2040)
     node_max_distance_m: float = Field(1500.0, gt=0)
     declared_within_m: float = Field(100.0, ge=0)
+    task_runner: RunnerSettings = RunnerSettings()
 
 
 class Schedule(Strict):
-    """A cron expression and its timezone."""
+    """A cron expression and its timezone (IANA name)."""
 
     cron: str
     timezone: str = "UTC"
 
+    @model_validator(mode="after")
+    def _valid(self) -> Schedule:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        CronSchedule(cron=self.cron, timezone=self.timezone)  # Prefect's own cron and tz checks
+        return self
+
+    def next_runs(self, n: int = 1) -> list[datetime]:
+        """The next n times this schedule fires, in its own timezone."""
+        import asyncio
+
+        from prefect.server.schemas.schedules import CronSchedule
+
+        schedule = CronSchedule(cron=self.cron, timezone=self.timezone)
+        return list(asyncio.run(schedule.get_dates(n=n)))
+
 
 class Deployment(Strict):
-    """One scheduled flow on one region."""
+    """One scheduled flow on one region; unset settings fall back to `defaults`."""
 
-    name: str
-    flow: str = "detect"
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    flow: str = Field("detect", pattern="^detect$")
     region: str
     output: str
     schedule: Schedule | None = None
+    thresholds: Thresholds | None = None
+    alert_store: str | None = None
+    task_runner: RunnerSettings | None = None
     detect: DetectSettings | None = None
 
 
@@ -73,6 +95,33 @@ class FlowsConfig(Strict):
 
     defaults: DetectSettings = DetectSettings()
     deployments: list[Deployment] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> FlowsConfig:
+        names = [d.name for d in self.deployments]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"deployment names must be unique: {dupes}")
+        return self
+
+    def deployment(self, name: str) -> Deployment:
+        """The deployment called name, or a usage error listing the known ones."""
+        for d in self.deployments:
+            if d.name == name:
+                return d
+        raise UsageError(f"no deployment {name!r} in flows.yaml; known: "
+                         f"{[d.name for d in self.deployments]}")
+
+    def settings_for(self, dep: Deployment) -> DetectSettings:
+        """The deployment's detect settings: its own keys over `defaults`."""
+        merged = self.defaults.model_dump(exclude_unset=False)
+        if dep.detect is not None:
+            merged.update(dep.detect.model_dump(exclude_unset=True))
+        for key in ("thresholds", "alert_store", "task_runner"):
+            value = getattr(dep, key)
+            if value is not None:
+                merged[key] = value.model_dump() if isinstance(value, BaseModel) else value
+        return DetectSettings.model_validate(merged)
 
 
 def resolve_store(url: str, base: Path = PROJECT_ROOT) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -12,11 +10,9 @@ import pandas as pd
 from detectors.classifier import Model
 from detectors.scoring import score
 from pipelines.bundle.reader import RegionBundle
+from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
 from pipelines.reference import compute_assumptions
-
-INPUT_GLOBS = ["region.yaml", "facilities.geojson", "infrastructure.geojson", "declared.geojson",
-               "grid/*", "imagery/*.json"]
 
 
 @dataclass
@@ -31,6 +27,21 @@ class DetectOptions:
 
 
 @dataclass
+class Scored:
+    """What scoring a bundle produced: the cacheable part of a run."""
+
+    candidates: gpd.GeoDataFrame
+    model_inputs: dict[str, dict]
+    counts: dict[str, int]
+    period: tuple[pd.Timestamp, pd.Timestamp]
+    region_name: str
+    problems: ProblemLog
+    scenes_used: int
+    model_version: str
+    complete: bool = True
+
+
+@dataclass
 class StageClock:
     """Wall time per stage, for the run report and the benchmark."""
 
@@ -39,16 +50,6 @@ class StageClock:
     def add(self, stage: str, elapsed: float) -> None:
         """Accumulate time spent in a stage."""
         self.seconds[stage] = round(self.seconds.get(stage, 0.0) + elapsed, 3)
-
-
-def input_hashes(root: Path) -> dict[str, str]:
-    """sha256 of the bundle's files (pixels are identified by their STAC items)."""
-    out = {}
-    for pattern in INPUT_GLOBS:
-        for path in sorted(root.glob(pattern)):
-            if path.is_file():
-                out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
 
 
 def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
@@ -62,21 +63,20 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
     return scored, candidate_frame(bundle, features, scored, info)
 
 
-def run_report(bundle: RegionBundle, candidates: pd.DataFrame, scenes_used: int, run_id: str,
-               model: Model, opts: DetectOptions, clock: StageClock, started: str,
-               finished: str) -> dict:
-    """What happened in a run: counts, every skipped record, stage timings, inputs."""
-    problems = bundle.problems
+def run_report(scored: Scored, candidates: pd.DataFrame, run_id: str, opts: DetectOptions,
+               clock: StageClock, started: str, finished: str, inputs: dict[str, str],
+               region: str) -> dict:
+    """What happened in a run: counts, every skipped record, stage timings, input hashes."""
+    problems = scored.problems
     alerts = int(candidates["alert"].sum()) if len(candidates) else 0
     return {
-        "run_id": run_id, "region": str(bundle.root), "region_name": bundle.region.name,
-        "started": started, "finished": finished, "model_version": model.version,
+        "run_id": run_id, "region": region, "region_name": scored.region_name,
+        "started": started, "finished": finished, "model_version": scored.model_version,
         "thresholds": {"export": opts.export_threshold, "alert": opts.alert_threshold},
-        "hardware_year": opts.hardware_year or bundle.period[1].year,
-        "period": [str(bundle.period[0]), str(bundle.period[1])],
-        "counts": {"facilities": len(bundle.facilities), "scenes": len(bundle.scenes),
-                   "scenes_used": scenes_used, "nodes": len(bundle.nodes),
-                   "load_rows": len(bundle.load), "candidates": len(candidates),
-                   "alerts": alerts},
+        "hardware_year": opts.hardware_year or scored.period[1].year,
+        "period": [str(scored.period[0]), str(scored.period[1])],
+        "counts": {**scored.counts, "scenes_used": scored.scenes_used,
+                   "candidates": len(candidates), "alerts": alerts},
+        "complete": scored.complete,
         "skipped": problems.counts(), "warnings": [str(p) for p in problems.warnings],
-        "stage_seconds": clock.seconds, "inputs_sha256": input_hashes(bundle.root)}
+        "stage_seconds": clock.seconds, "inputs_sha256": inputs}

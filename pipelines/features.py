@@ -19,11 +19,12 @@ from detectors.thermal import (
     solar_elevation_sin,
     zone_weights,
 )
-from pipelines.bundle.imagery import Scene
+from pipelines.bundle.imagery import GridSpec, Scene
 from pipelines.bundle.reader import RegionBundle
 from pipelines.reference import ref
 
 log = logging.getLogger("computewatch")
+FACILITY_BATCH = 2000  # facilities per weights task: a few seconds of exactextract each
 NODE_MAX_DISTANCE_M = 1500.0  # a dedicated substation stands on or next to its campus
 # The densest plausible load: the highest AI IT density times the highest PUE (reference
 # table: ai_it_density_w_m2 and pue_ai).
@@ -41,10 +42,28 @@ class SceneResult:
     background_k: float
 
 
+def facility_batches(n: int, size: int = FACILITY_BATCH) -> list[slice]:
+    """Consecutive slices of at most size facilities (the unit of work for scale-out)."""
+    return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]
+
+
 def thermal_weights(bundle: RegionBundle) -> ZoneWeights:
     """Footprint and ring weights on the bundle's working grid (built once per run)."""
     g = bundle.grid
     return zone_weights(bundle.facilities.geometry, g.transform, (g.height, g.width))
+
+
+def scene_result(scene: Scene, grid: GridSpec, weights: ZoneWeights) -> SceneResult:
+    """Read one scene onto the grid and compute its statistics; raises if unreadable."""
+    kelvin, usable = scene.read(grid)
+    return _result(scene, weights, kelvin, usable)
+
+
+def _result(scene: Scene, weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray
+            ) -> SceneResult:
+    stats = scene_stats(weights, kelvin, usable)
+    return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
+                       stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))
 
 
 def thermal_scene(bundle: RegionBundle, scene: Scene, weights: ZoneWeights
@@ -53,10 +72,7 @@ def thermal_scene(bundle: RegionBundle, scene: Scene, weights: ZoneWeights
     pixels = bundle.read_pixels(scene)
     if pixels is None:
         return None
-    kelvin, usable = pixels
-    stats = scene_stats(weights, kelvin, usable)
-    return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
-                       stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))
+    return _result(scene, weights, *pixels)
 
 
 def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from detectors.classifier import Model
 from pipelines.errors import ComputewatchError
@@ -50,6 +51,14 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def model_checksum(path: Path = MODEL_PATH) -> str:
+    """The model's recorded sha256 (what cache keys use; load_model verifies it)."""
+    sum_path = path.with_suffix(path.suffix + ".sha256")
+    if not sum_path.is_file():
+        raise ModelError(f"{sum_path}: missing; rebuild the model with `computewatch train`")
+    return sum_path.read_text().split()[0]
+
+
 def save_model(model: Model, path: Path = MODEL_PATH) -> str:
     """Write the model and its .sha256 atomically; return the checksum."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,9 +83,9 @@ def load_model(path: Path = MODEL_PATH) -> Model:
     if sha256(path) != expected:
         raise ModelError(f"{path}: sha256 does not match {sum_path.name}; the file was altered "
                          "or corrupted: restore it from git or rebuild with `computewatch train`")
-    untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
-    if untrusted:
-        raise ModelError(f"{path}: holds types outside the allow-list: {sorted(untrusted)}")
-    payload = sio.load(path, trusted=TRUSTED_TYPES)
+    try:
+        payload = sio.load(path, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException as exc:
+        raise ModelError(f"{path}: holds types outside the allow-list: {exc}") from exc
     return Model(payload["classifier"], payload["mw_regressors"], payload["version"],
                  payload["features"])

@@ -8,7 +8,6 @@ use seeds under 100. The classifier never sees a seed used to judge it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +29,7 @@ from detectors.classifier import (
     fit_mw_regressors,
 )
 from pipelines.bundle.reader import read_bundle
+from pipelines.cache import code_fingerprint
 from pipelines.features import compute_features
 from pipelines.settings import PROJECT_ROOT
 from pipelines.simulate import simulate
@@ -41,20 +41,9 @@ CACHE_DIR = PROJECT_ROOT / ".cache" / "training"
 CODE_DIRS = ("pipelines/simulate", "pipelines/bundle", "detectors", "pipelines/features.py")
 
 
-def code_fingerprint() -> str:
-    """Hash of the simulator and feature code: cached regions are reused only if unchanged."""
-    digest = hashlib.sha256()
-    for entry in CODE_DIRS:
-        path = PROJECT_ROOT / entry
-        for f in sorted([path] if path.is_file() else path.rglob("*.py")):
-            digest.update(f.read_bytes())
-    digest.update((PROJECT_ROOT / "data" / "reference_defaults.csv").read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def region_table(seed: int, preset: str, cache_dir: Path | None = None) -> pd.DataFrame:
     """Simulate one region, read it back as any bundle, compute features, attach truth."""
-    cache = cache_dir / f"{preset}-{seed}-{code_fingerprint()}.pkl" if cache_dir else None
+    cache = cache_dir / f"{preset}-{seed}-{code_fingerprint(CODE_DIRS)}.pkl" if cache_dir else None
     if cache is not None and cache.is_file():
         return pd.read_pickle(cache)
     with tempfile.TemporaryDirectory(prefix="cw-train-") as tmp:

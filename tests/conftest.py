@@ -10,6 +10,15 @@ import pytest
 from pipelines.settings import configure_prefect
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stage_cache(tmp_path_factory):
+    """Stage results of the tests go to a temporary cache, never the project's."""
+    path = tmp_path_factory.mktemp("stage-cache")
+    os.environ["COMPUTEWATCH_CACHE_DIR"] = str(path)
+    os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
+    return path
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """One temporary Prefect server (SQLite) for every flow test of the session."""

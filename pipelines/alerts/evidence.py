@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +23,8 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 
 from pipelines.bundle.reader import RegionBundle  # noqa: E402
+from pipelines.cache import key_of  # noqa: E402
+from pipelines.export.geojson import atomic_write_text, shareable_mode  # noqa: E402
 
 CHIP_HALF_M = 1200.0
 
@@ -66,6 +70,7 @@ def _save(fig: plt.Figure, path: Path) -> None:
     os.close(fd)
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
+    os.chmod(tmp, shareable_mode())
     os.replace(tmp, path)
 
 
@@ -161,19 +166,39 @@ def summary_md(props: dict, has_chip: bool, has_load: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_packets(bundle: RegionBundle, collection: dict, out: Path) -> dict[str, str]:
-    """A packet for every alert of the collection; returns facility_id -> relative path."""
+def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Path,
+                  inputs_key: str) -> dict[str, str]:
+    """A packet for every alert; returns facility_id -> relative path of its summary.
+
+    A packet already written from the same inputs (its `.inputs` file holds the key) is kept
+    as it is, so the bundle is read only when some packet must be drawn; folders of
+    facilities that no longer alert are removed, so the folder matches a clean run.
+    """
+    root = out / "evidence"
     alerts = [f for f in collection["features"] if f["properties"]["alert"]]
-    chips = thermal_chips(bundle, [str(f["id"]) for f in alerts])
-    paths = {}
-    for f in alerts:
+    keep = {str(f["id"]) for f in alerts}
+    if root.is_dir():
+        for stale in root.iterdir():
+            if stale.is_dir() and stale.name not in keep:
+                shutil.rmtree(stale)
+    stamps = {fid: key_of(inputs_key, fid) for fid in keep}
+    todo = [f for f in alerts if _read(root / str(f["id"]) / ".inputs") != stamps[str(f["id"])]]
+    chips = thermal_chips(bundle(), [str(f["id"]) for f in todo]) if todo else {}
+    for f in todo:
         fid, props = str(f["id"]), f["properties"]
-        folder = out / "evidence" / fid
+        folder = root / fid
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".inputs").unlink(missing_ok=True)
+        for old in ("thermal.png", "load.png"):
+            (folder / old).unlink(missing_ok=True)
         if fid in chips:
-            plot_thermal(bundle, fid, chips[fid], folder / "thermal.png")
+            plot_thermal(bundle(), fid, chips[fid], folder / "thermal.png")
         node = (props.get("sources") or {}).get("node")
-        has_load = bool(node) and plot_load(bundle, str(node).split(";"), folder / "load.png")
-        (folder / "summary.md").write_text(summary_md(props, fid in chips, has_load))
-        paths[fid] = f"evidence/{fid}/summary.md"
-    return paths
+        has_load = bool(node) and plot_load(bundle(), str(node).split(";"), folder / "load.png")
+        atomic_write_text(folder / "summary.md", summary_md(props, fid in chips, has_load))
+        atomic_write_text(folder / ".inputs", stamps[fid])
+    return {fid: f"evidence/{fid}/summary.md" for fid in sorted(keep)}
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None

@@ -138,7 +138,8 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
                model_features: dict[str, dict] | None = None) -> list[dict]:
     """Upsert one run's candidate Features in one transaction; return them with their state.
 
-    Re-running the same run_id is a no-op on states and history (idempotent).
+    Re-running the same run_id (the same inputs, see pipelines/flows.py) is a no-op on
+    states, times and history: a crash-and-retry or a run with no new data changes nothing.
     model_features (facility_id -> the classifier's inputs) are kept so that people's
     decisions can become training labels.
     """
@@ -157,9 +158,11 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
             new = {"score": p["score"], "est_it_mw": p["est_it_mw"],
                    "predicted_class": p["predicted_class"]}
             old = rows.get(fid)
+            seen_at = run_time
             if old is not None and old["last_run_id"] == run_id:
                 state, status, reason, first = (old["alert_state"], old["status"],
                                                 old["change_reason"], old["first_seen"])
+                seen_at = old["last_seen"]
             elif old is None:
                 state, status, reason, first = "new", "new", None, run_time
             else:
@@ -171,10 +174,10 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
                 if status == "dismissed" and moved:
                     status, reason = "new", f"re-opened after dismissal: {reason}"
             props = {**p, "alert_state": state, "status": status, "first_seen": first,
-                     "last_seen": run_time, "change_reason": reason}
+                     "last_seen": seen_at, "change_reason": reason}
             feature = {**feature, "properties": props}
             values = {"alert_state": state, "status": status, "change_reason": reason,
-                      "first_seen": first, "last_seen": run_time, "last_run_id": run_id,
+                      "first_seen": first, "last_seen": seen_at, "last_run_id": run_id,
                       **new, "feature": json.dumps(feature),
                       "model_features": json.dumps(model_features.get(fid))}
             if old is None:

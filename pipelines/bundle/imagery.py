@@ -96,7 +96,8 @@ def _warp(href: Path, grid: GridSpec, nodata: int) -> np.ndarray:
             return vrt.read(1)
 
 
-def _asset_path(item: dict, key: str, item_path: Path) -> Path | None:
+def asset_path(item: dict, key: str, item_path: Path) -> Path | None:
+    """An asset's local path; relative hrefs are taken from the item's folder."""
     href = (item.get("assets") or {}).get(key, {}).get("href")
     if not href:
         return None
@@ -121,7 +122,7 @@ def read_scene(item_path: Path, log: ProblemLog) -> Scene | None:
     scene_id = str(item.get("id") or item_path.stem)
     hrefs = {}
     for key in (THERMAL_ASSET, QA_ASSET):
-        hrefs[key] = _asset_path(item, key, item_path)
+        hrefs[key] = asset_path(item, key, item_path)
         if hrefs[key] is None:
             log.warn(item_path, scene_id, f"no `{key}` asset; scene skipped",
                      "Landsat C2 L2 items need lwir11 (ST_B10) and qa_pixel",

@@ -46,10 +46,15 @@ class RegionBundle:
         try:
             return scene.read(self.grid)
         except (RasterioError, OSError, ValueError) as exc:
-            self.problems.warn(scene.item_path, scene.scene_id, f"pixels cannot be read "
-                               f"({exc}); scene skipped", "the GeoTIFF may be truncated or "
-                               "corrupt: fetch it again", kind="scene_skipped")
+            self.scene_failed(scene, exc)
             return None
+
+    def scene_failed(self, scene: Scene, exc: BaseException) -> None:
+        """Count a scene whose pixels could not be read as a warning of the run."""
+        self.problems.warn(scene.item_path, scene.scene_id, f"pixels cannot be read "
+                           f"({exc}); scene skipped", "the GeoTIFF may be truncated or "
+                           "corrupt, or its server failed: fetch it again",
+                           kind="scene_skipped")
 
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:

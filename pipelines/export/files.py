@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from pipelines.export.geojson import atomic_write_text, write_geojson
+from pipelines.export.geojson import atomic_write_text, shareable_mode, write_geojson
 from pipelines.export.styles import qml_style
 
 NESTED = ("class_probabilities", "top_reasons", "sources")
@@ -27,6 +27,7 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: Path) -> None:
     try:
         flat.to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="candidates",
                                           engine="pyogrio")
+        os.chmod(tmp, shareable_mode())
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

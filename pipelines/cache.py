@@ -1,0 +1,110 @@
+"""Content-addressed caches: file hashes, code fingerprints and stage results.
+
+Every key is built from source URIs, file content hashes, code fingerprints and parameters,
+never from in-memory data, so a key names exactly the inputs that made a result. A hit costs
+one file read instead of a Prefect task run (tens of milliseconds each) plus the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipelines.settings import PROJECT_ROOT
+
+DEFAULT_CACHE_DIR = PROJECT_ROOT / ".computewatch" / "cache"
+
+
+def cache_dir() -> Path:
+    """Where stage results live: COMPUTEWATCH_CACHE_DIR, else .computewatch/cache."""
+    return Path(os.environ.get("COMPUTEWATCH_CACHE_DIR") or DEFAULT_CACHE_DIR)
+
+
+def key_of(*parts: Any) -> str:
+    """A stable sha256 key of JSON-serialisable parts (dict order does not matter)."""
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's content, memoised on (path, size, mtime) so re-runs do not re-read."""
+    st = path.stat()
+    return _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=65536)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    memo = _memo_path(path, size, mtime_ns)
+    if memo.is_file():
+        return memo.read_text().strip()
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    atomic_write_bytes(memo, value.encode())
+    return value
+
+
+def _memo_path(path: str, size: int, mtime_ns: int) -> Path:
+    return cache_dir() / "file-sha256" / key_of(path, size, mtime_ns)[:40]
+
+
+@lru_cache(maxsize=8)
+def code_fingerprint(entries: tuple[str, ...]) -> str:
+    """Hash of the named source files and folders plus the reference table (once a process)."""
+    digest = hashlib.sha256()
+    for entry in entries:
+        path = PROJECT_ROOT / entry
+        for f in sorted([path] if path.is_file() else path.rglob("*.py")):
+            digest.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
+            digest.update(f.read_bytes())
+    digest.update((PROJECT_ROOT / "data" / "reference_defaults.csv").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename over path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+class StageCache:
+    """Results of pipeline stages stored under their keys (pickles the project wrote itself).
+
+    The folder belongs to the project like its code; results are written atomically, so a
+    run killed midway leaves either a whole entry or none.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cache_dir()
+
+    def _path(self, stage: str, key: str) -> Path:
+        return self.root / stage / f"{key}.pkl"
+
+    def get(self, stage: str, key: str) -> Any | None:
+        """The stored result, or None when absent or unreadable (it is then recomputed)."""
+        path = self._path(stage, key)
+        if not path.is_file():
+            return None
+        try:
+            return pickle.loads(path.read_bytes())
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, stage: str, key: str, value: Any) -> None:
+        """Store a result under its key."""
+        atomic_write_bytes(self._path(stage, key), pickle.dumps(value, protocol=5))

@@ -1,0 +1,37 @@
+"""Task runners for the detect flow: threads on this machine, or a Dask cluster.
+
+Only submitted tasks (facility batches of the thermal weights, thermal scenes) go to the
+runner; the flow body stays in the calling process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunnerSettings(BaseModel):
+    """`task_runner:` in flows.yaml: kind, and for Dask a scheduler address or a local size."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["threads", "dask"] = "threads"
+    address: str | None = Field(None, description="tcp://host:8786 of a running scheduler")
+    workers: int = Field(2, ge=1, description="local cluster size when no address is given")
+    threads_per_worker: int = Field(1, ge=1)
+
+
+def build_runner(settings: RunnerSettings) -> Any:
+    """The Prefect task runner these settings ask for."""
+    if settings.kind == "threads":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner()
+    from prefect_dask import DaskTaskRunner
+
+    if settings.address:
+        return DaskTaskRunner(address=settings.address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers,
+                                          "threads_per_worker": settings.threads_per_worker,
+                                          "processes": True, "dashboard_address": None})
