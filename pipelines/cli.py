@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.errors import BundleError, ComputewatchError, UsageError
@@ -58,11 +60,20 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from pipelines.flows import detect_flow
 
     store = None if args.no_store else _store_url(args, cfg.alert_store)
-    report = detect_flow(str(args.region), str(args.out), export, alert,
+    runner = cfg.task_runner
+    if args.task_runner or args.dask_address:
+        runner = runner.model_copy(update={"kind": "dask" if args.dask_address else
+                                           args.task_runner, "address": args.dask_address})
+    from pipelines.runners import build_runner
+
+    flow_fn = detect_flow.with_options(task_runner=build_runner(runner))
+    with _api_for_workers(runner.kind):
+        report = flow_fn(str(args.region), str(args.out), export, alert,
                          args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
                          args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
-                         alert_store=store, change_margins=(cfg.change_margins.score,
-                                                            cfg.change_margins.it_mw_fraction),
+                         alert_store=store,
+                         change_margins=(cfg.change_margins.score,
+                                         cfg.change_margins.it_mw_fraction),
                          declared_within_m=cfg.declared_within_m)
     counts = report["counts"]
     sys.stdout.write(f"{counts['candidates']} candidates, {counts['alerts']} alerts: "
@@ -70,6 +81,108 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if report["skipped"]:
         log.warning("skipped or repaired: %s (details in %s)", report["skipped"],
                     report["outputs"]["report"])
+    return 0
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    from pipelines.config import DEFAULT_CONFIG
+
+    return (args.config or DEFAULT_CONFIG).resolve()
+
+
+def cmd_deployments(args: argparse.Namespace) -> int:
+    """List flows.yaml's deployments with their schedules and next run times."""
+    from pipelines.config import load_config
+    from pipelines.schedule import deployment_rows
+
+    rows = deployment_rows(load_config(_config_path(args)))
+    cols = ("name", "region", "output", "schedule", "next_run", "task_runner")
+    widths = {c: max([len(c)] + [len(str(r[c])) for r in rows]) for c in cols}
+    sys.stdout.write("  ".join(c.ljust(widths[c]) for c in cols).rstrip() + "\n")
+    for r in rows:
+        sys.stdout.write("  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip() + "\n")
+    return 0
+
+
+@contextmanager
+def _api_for_workers(kind: str) -> Iterator[None]:
+    """Give Dask workers (other processes) a Prefect API they can reach.
+
+    When none is configured, a local server runs for the length of this command.
+    """
+    from pipelines.server import running_api_url, start_server
+
+    if kind != "dask" or running_api_url() is not None:
+        yield
+        return
+    server = start_server()
+    try:
+        with _api(server.api_url):
+            yield
+    finally:
+        server.stop()
+
+
+def _api(url: str) -> object:
+    """Point this process and its children at a Prefect API (settings are read at import)."""
+    import os
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    os.environ["PREFECT_API_URL"] = url
+    return temporary_settings(updates={PREFECT_API_URL: url})
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve every deployment on its schedule until Ctrl-C or SIGTERM."""
+    from pipelines.config import load_config
+    from pipelines.server import running_api_url, start_server
+
+    config = _config_path(args)
+    load_config(config)
+    server, url = None, running_api_url()
+    if url is None:
+        server = start_server(args.port)
+        url = server.api_url
+    else:
+        log.info("using the Prefect server at %s", url)
+    try:
+        from pipelines.schedule import serve_deployments
+
+        with _api(url):
+            serve_deployments(config)
+    finally:
+        if server is not None:
+            server.stop()
+            log.info("Prefect server stopped")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one deployment now: on the served server if one is up, else in this process."""
+    from pipelines.config import load_config
+    from pipelines.server import running_api_url
+
+    config = _config_path(args)
+    dep = load_config(config).deployment(args.deployment)
+    url = None if args.here else running_api_url()
+    if url is not None:
+        from pipelines.schedule import trigger
+
+        with _api(url):
+            log.info("triggering %s on %s; waiting for the served run", dep.name, url)
+            result = trigger(dep.name, config, args.timeout)
+        sys.stdout.write(f"{dep.name}: {result['state']} (flow run {result['flow_run_id']})\n")
+        if result["state"] != "Completed":
+            raise ComputewatchError(f"deployment {dep.name} ended {result['state']}: "
+                                    f"{result['message']}")
+        return 0
+    from pipelines.schedule import deployment_flow
+
+    report = deployment_flow(dep.name, str(config))
+    counts = report["counts"]
+    sys.stdout.write(f"{dep.name}: {counts['candidates']} candidates, {counts['alerts']} "
+                     f"alerts: {report['outputs']['geojson']}\n")
     return 0
 
 
@@ -222,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="alert store URL (default: flows.yaml; sqlite:///... or postgresql://...)")
     p.add_argument("--no-store", action="store_true",
                    help="do not record this run in the alert queue (every alert is new)")
+    p.add_argument("--task-runner", choices=("threads", "dask"), default=None,
+                   help="where tasks run (default: flows.yaml; dask starts a local cluster)")
+    p.add_argument("--dask-address", default=None,
+                   help="tcp://host:8786 of a running Dask scheduler (implies dask)")
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("evaluate", help="recall, precision and MW error against truth.csv")
@@ -246,6 +363,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=cmd_train)
     _alerts_parser(sub)
+
+    p = sub.add_parser("deployments", help="list flows.yaml's deployments and next run times")
+    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
+    p.set_defaults(func=cmd_deployments)
+
+    p = sub.add_parser("serve", help="serve flows.yaml's deployments on their schedules "
+                       "(starts a local Prefect server unless PREFECT_API_URL is set)")
+    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
+    p.add_argument("--port", type=int, default=None,
+                   help="port of the local Prefect server (default: a free one)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="run one deployment now (on the served server if it is up)")
+    p.add_argument("deployment", help="deployment name in flows.yaml")
+    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
+    p.add_argument("--here", action="store_true",
+                   help="run in this process even if a served server is up")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds to wait for a served run (default: until it ends)")
+    p.set_defaults(func=cmd_run)
     return parser
 
 

@@ -92,6 +92,7 @@ class DetectRun:
         self.region, self.opts, self.assume_utc = region, opts, assume_utc
         self.progress, self.cache = progress, cache
         self.clock = StageClock()
+        self.scene_counts = {"read": 0, "from_cache": 0, "failed": 0}
         self.keys: BundleKeys = bundle_keys(Path(region))
         self.code = code_fingerprint(DETECT_CODE)
         self.model_sha = model_checksum()
@@ -159,12 +160,13 @@ class DetectRun:
                     failed += 1
                     bundle.scene_failed(scene, state.result(raise_on_failure=False))
                 bar.advance(job)
+        self.scene_counts = {"read": len(todo) - failed, "from_cache": len(results) -
+                             (len(todo) - failed), "failed": failed}
         ordered = [results[k] for k in sorted(results, key=lambda k: results[k].acquired)]
         table = thermal_table(bundle, ordered)
         self.clock.add("thermal", time.perf_counter() - t)
         log.info("thermal: %d of %d scenes used (%d read now, %d from cache, %d failed)",
-                 len(ordered), len(bundle.scenes), len(todo) - failed,
-                 len(ordered) - (len(todo) - failed), failed)
+                 len(ordered), len(bundle.scenes), *self.scene_counts.values())
         return table, sorted(results), failed == 0
 
     def features(self) -> tuple[pd.DataFrame, bool, int]:
@@ -246,6 +248,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     log.info("run %s on %s (flow run %s)", run_id, region, flow_run.get_id() or "local")
     scored, reused = run.scored(run_id, started)
     candidates = scored.candidates.copy()
+    candidates["run_id"] = run_id
 
     t = time.perf_counter()
     collection = feature_collection(candidates)
@@ -262,6 +265,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     report = run_report(scored, candidates, run_id, opts, run.clock, started, finished,
                         run.keys.all_inputs, region)
     report.update({"flow_run_id": str(flow_run.get_id() or "local"), "reused_results": reused,
+                   "scenes_this_run": run.scene_counts,
                    "model_sha256": run.model_sha, "code_fingerprint": run.code})
     outputs["report"] = write_report({**report, "outputs": outputs}, Path(out))
     report["outputs"] = outputs

@@ -27,6 +27,8 @@ def configure_prefect(home: Path | None = None, verbosity: int = 0) -> None:
     """
     os.environ.setdefault("PREFECT_HOME", str(home or PROJECT_ROOT / ".prefect"))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbosity > 1 else "CRITICAL")
+    # Dask workers are separate processes: their log level travels in Dask's own config.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbosity > 1 else "error")
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
 
@@ -41,5 +43,6 @@ def configure_logging(verbosity: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-    for noisy in ("prefect", "httpx", "uvicorn", "alembic", "aiosqlite", "docket"):
+    for noisy in ("prefect", "httpx", "uvicorn", "alembic", "aiosqlite", "docket",
+                  "distributed", "dask"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.CRITICAL)

@@ -9,13 +9,15 @@ import pytest
 
 from pipelines.settings import configure_prefect
 
+# Set before any test module imports pipelines.flows (retry delays are read at import).
+os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def stage_cache(tmp_path_factory):
     """Stage results of the tests go to a temporary cache, never the project's."""
     path = tmp_path_factory.mktemp("stage-cache")
     os.environ["COMPUTEWATCH_CACHE_DIR"] = str(path)
-    os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
     return path
 
 

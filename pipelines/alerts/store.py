@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
     text,
 )
@@ -31,10 +32,10 @@ from detectors.classifier import CLASSES
 from pipelines.errors import ComputewatchError
 
 SCHEMA_VERSION = 2
-# Steps that bring a store from the version before the key up to the key, run in order.
-MIGRATIONS: dict[int, list[str]] = {
-    2: ["ALTER TABLE alerts ADD COLUMN model_features TEXT",
-        "ALTER TABLE decisions ADD COLUMN true_class VARCHAR(40)"],
+# Columns that bring a store from the version before the key up to the key, added in order
+# (a column already there is left alone, so a half-migrated store can be migrated again).
+MIGRATIONS: dict[int, list[tuple[str, str, str]]] = {
+    2: [("alerts", "model_features", "TEXT"), ("decisions", "true_class", "VARCHAR(40)")],
 }
 STATUSES = ("new", "investigating", "confirmed", "dismissed", "declared")
 
@@ -114,8 +115,10 @@ def open_store(url: str) -> Engine:
 def _migrate(conn: object, version: int) -> None:
     """Apply every migration step above version, then record the new version."""
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        for statement in MIGRATIONS.get(target, []):
-            conn.execute(text(statement))
+        for table, column, kind in MIGRATIONS.get(target, []):
+            present = {c["name"] for c in inspect(conn).get_columns(table)}
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
     if version < SCHEMA_VERSION:
         conn.execute(schema.update().values(version=SCHEMA_VERSION))
 

@@ -1,0 +1,38 @@
+"""Scale-out: detect on a Dask LocalCluster with two worker processes writes exactly what the
+default thread runner writes."""
+
+import json
+
+
+def test_dask_local_cluster_matches_default_runner(prefect_server, tmp_path, monkeypatch):
+    from prefect_dask import DaskTaskRunner
+
+    from pipelines.flows import detect_flow
+
+    from helpers import copy_demo
+
+    region = copy_demo(tmp_path / "region")
+    args = dict(export_threshold=0.3, alert_threshold=0.5)
+    monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "cache-threads"))
+    default = detect_flow(str(region), str(tmp_path / "threads"), **args)
+
+    monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "cache-dask"))
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
+                                            "processes": True, "dashboard_address": None})
+    dask = detect_flow.with_options(task_runner=runner)(str(region), str(tmp_path / "dask"),
+                                                        **args)
+    assert dask["scenes_this_run"] == {"read": 12, "from_cache": 0, "failed": 0}
+    assert dask["reused_results"] is False and default["reused_results"] is False
+    threads, dask = (_without_times(tmp_path / name / "candidates.geojson")
+                     for name in ("threads", "dask"))
+    assert threads["features"], "the demo has candidates to compare"
+    assert dask == threads
+
+
+def _without_times(path) -> dict:
+    """The collection without first_seen and last_seen (when each run happened)."""
+    collection = json.loads(path.read_text())
+    for f in collection["features"]:
+        f["properties"].pop("first_seen")
+        f["properties"].pop("last_seen")
+    return collection
