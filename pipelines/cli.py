@@ -186,6 +186,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Write a region bundle from real sources (STAC, Overpass, EIA, meter files)."""
+    import datetime as dt
+
+    from pipelines.config import load_config
+
+    settings = load_config(_config_path(args)).sources
+    try:
+        start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise UsageError(f"--start and --end must be ISO dates (YYYY-MM-DD): {exc}") from None
+    if end <= start:
+        raise UsageError(f"--end {end} must be after --start {start}")
+    lon0, lat0, lon1, lat1 = args.bbox
+    if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+        raise UsageError(f"--bbox {args.bbox} must be MIN_LON MIN_LAT MAX_LON MAX_LAT")
+    from pipelines.fetch import FetchRequest, fetch_flow
+
+    req = FetchRequest(args.name or args.out.name, tuple(args.bbox), str(start), str(end),
+                       str(args.out), satellite=not args.no_satellite, osm=not args.no_osm,
+                       eia=args.eia, eia930=[str(p) for p in args.eia930],
+                       meters=str(args.meters) if args.meters else None,
+                       meter_nodes=str(args.meter_nodes) if args.meter_nodes else None,
+                       gridstatus=args.gridstatus)
+    report = fetch_flow(req, settings)
+    scenes = report.get("scenes", {})
+    sys.stdout.write(f"{args.out}: {report.get('facilities', {}).get('written', 0)} buildings, "
+                     f"{scenes.get('fetched', 0) + scenes.get('already_there', 0)} scenes, "
+                     f"{report['grid']['nodes']} grid nodes; check it with "
+                     f"`computewatch validate {args.out}`\n")
+    for failure in report["failed"]:
+        log.warning("left out: %s %s (%s)", failure["source"], failure["id"], failure["error"])
+    return 0
+
+
+def cmd_regional(args: argparse.Namespace) -> int:
+    """Flat-baseload growth of a bundle's balancing areas: a ranked table and GeoJSON."""
+    from pipelines.bundle.reader import read_grid
+    from pipelines.regional import write_regional
+
+    grid = read_grid(args.region, assume_utc=args.assume_utc)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path, table = write_regional(grid, args.out)
+    if path is None:
+        raise ComputewatchError(f"{args.region}: no balancing-area or zone nodes with load "
+                                "(nodes of kind balancing_area, sub_ba, zone, or polygons)")
+    cols = ["rank", "node_id", "flat_load_growth_pct_per_year", "base_load_first_mw",
+            "base_load_last_mw", "peak_load_growth_mw", "summer_curtailment_days",
+            "regional_alert"]
+    sys.stdout.write(table[cols].to_string(index=False) + "\n")
+    for _, row in table.iterrows():
+        sys.stdout.write(f"{row['node_id']}: {row['interpretation']}\n")
+    log.info("regional alerts written to %s", path)
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Compare candidates with truth.csv; print a table, write JSON."""
     import json
@@ -363,6 +419,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=cmd_train)
     _alerts_parser(sub)
+
+    p = sub.add_parser("fetch", help="build a region bundle from real sources: Landsat (STAC),"
+                       " OpenStreetMap (Overpass), EIA grid data, meter files")
+    p.add_argument("--bbox", type=float, nargs=4, required=True,
+                   metavar=("MIN_LON", "MIN_LAT", "MAX_LON", "MAX_LAT"))
+    p.add_argument("--start", required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--end", required=True, help="day after the last (YYYY-MM-DD)")
+    p.add_argument("--out", type=Path, required=True, help="bundle folder (updated in place)")
+    p.add_argument("--name", default=None, help="region name (default: the folder's name)")
+    p.add_argument("--eia", nargs="*", default=[], metavar="CODE",
+                   help="EIA respondents (ERCO) or sub-BAs (PJM-DOM) via the API v2 "
+                   "(key in EIA_API_KEY)")
+    p.add_argument("--eia930", nargs="*", type=Path, default=[], metavar="CSV",
+                   help="EIA-930 bulk or cleaned CSV files to import")
+    p.add_argument("--meters", type=Path, default=None,
+                   help="node load file (CSV/Parquet: node_id, timestamp, mw)")
+    p.add_argument("--meter-nodes", type=Path, default=None,
+                   help="node locations (CSV: node_id, kind, lon, lat; or GeoJSON)")
+    p.add_argument("--gridstatus", nargs="*", default=[], metavar="ISO",
+                   help="ISO system load through gridstatus (optional extra)")
+    p.add_argument("--no-satellite", action="store_true", help="skip the STAC scenes")
+    p.add_argument("--no-osm", action="store_true", help="skip Overpass (keep facilities)")
+    p.add_argument("--config", type=Path, default=None, help="flows.yaml (sources: endpoints)")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("regional", help="flat-baseload growth of a bundle's balancing areas")
+    p.add_argument("region", type=Path, help="region bundle folder")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for regional.geojson")
+    p.add_argument("--assume-utc", action="store_true")
+    p.set_defaults(func=cmd_regional)
 
     p = sub.add_parser("deployments", help="list flows.yaml's deployments and next run times")
     p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pipelines.errors import UsageError
 from pipelines.runners import RunnerSettings
 from pipelines.settings import PROJECT_ROOT
+from pipelines.sources.settings import FetchSpec, SourceSettings
 
 DEFAULT_CONFIG = PROJECT_ROOT / "flows.yaml"
 
@@ -81,7 +82,7 @@ class Deployment(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     flow: str = Field("detect", pattern="^detect$")
-    region: str
+    region: str | FetchSpec
     output: str
     schedule: Schedule | None = None
     thresholds: Thresholds | None = None
@@ -94,6 +95,7 @@ class FlowsConfig(Strict):
     """The whole of flows.yaml."""
 
     defaults: DetectSettings = DetectSettings()
+    sources: SourceSettings = SourceSettings()
     deployments: list[Deployment] = []
 
     @model_validator(mode="after")

@@ -63,6 +63,15 @@ def weights_task(footprints: gpd.GeoSeries, grid: GridSpec) -> tuple:
     return batch_coverage(footprints, grid.transform, (grid.height, grid.width))
 
 
+@task(name="share-weights", cache_policy=NONE)
+def share_task(weights: ZoneWeights) -> ZoneWeights:
+    """Hand the weights to the task runner once; scene tasks receive them by reference.
+
+    On Dask they then stay on the cluster instead of travelling with every scene.
+    """
+    return weights
+
+
 @task(name="thermal-scene", cache_policy=NONE, retries=RETRIES,
       retry_delay_seconds=retry_delays(), retry_jitter_factor=0.5,
       retry_condition_fn=retry_transient)
@@ -140,14 +149,15 @@ class DetectRun:
         wkey = self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))
         bundle = self.bundle
         results: dict[str, SceneResult] = {}
-        todo = []
+        todo, shared = [], None
         for scene in bundle.scenes:
             skey = self.key("scene", wkey, self.keys.scenes.get(scene.item_path.name))
             hit = self.cache.get("scene", skey)
             if hit is not None:
                 results[skey] = hit
             else:
-                todo.append((skey, scene, scene_task.submit(scene, bundle.grid, weights)))
+                shared = shared or share_task.submit(weights)
+                todo.append((skey, scene, scene_task.submit(scene, bundle.grid, shared)))
         failed = 0
         with _progress(self.progress and bool(todo)) as bar:
             job = bar.add_task("scenes", total=len(todo))

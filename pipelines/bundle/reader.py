@@ -69,6 +69,29 @@ class RegionBundle:
         return start, end
 
 
+@dataclass
+class GridData:
+    """The grid part of a bundle alone (regional context needs no buildings or scenes)."""
+
+    region: Region
+    nodes: gpd.GeoDataFrame
+    load: pd.DataFrame
+    price: pd.DataFrame | None
+    problems: ProblemLog
+
+
+def read_grid(root: Path | str, assume_utc: bool = False) -> GridData:
+    """region.yaml, grid/nodes.geojson, grid/load.csv and grid/price.csv, checked."""
+    root = Path(root)
+    log = ProblemLog(root=root)
+    region = read_region(root)
+    nodes = read_nodes(root / "grid" / "nodes.geojson", region.crs, log)
+    load = read_load(root / "grid" / "load.csv", set(nodes["node_id"]), log, assume_utc)
+    price = read_price(root / "grid" / "price.csv", log, assume_utc)
+    log.raise_if_errors()
+    return GridData(region, nodes, load, price, log)
+
+
 def read_bundle(root: Path | str, assume_utc: bool = False) -> RegionBundle:
     """Read every file of the bundle; raise BundleError listing every fatal problem."""
     root = Path(root)

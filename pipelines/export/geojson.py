@@ -55,14 +55,14 @@ def _coords(geom: shapely.Geometry) -> dict:
     return {"type": mapping["type"], "coordinates": rnd(mapping["coordinates"])}
 
 
-def feature_collection(gdf: gpd.GeoDataFrame) -> dict:
-    """The FeatureCollection dict: Feature id = facility_id, properties as built."""
+def feature_collection(gdf: gpd.GeoDataFrame, id_field: str = "facility_id") -> dict:
+    """The FeatureCollection dict: Feature id = the id field, properties as built."""
     geoms = lonlat_geometries(gdf) if len(gdf) else []
     # A frame turns None into NaN in numeric columns: the contract wants null.
     props = [{k: clean(v) for k, v in rec.items()}
              for rec in gdf.drop(columns="geometry").to_dict(orient="records")]
     return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "id": p["facility_id"], "geometry": _coords(g),
+            "features": [{"type": "Feature", "id": p[id_field], "geometry": _coords(g),
                           "properties": p} for p, g in zip(props, geoms)]}
 
 

@@ -1,0 +1,158 @@
+"""Landsat Collection 2 Level-2 scenes from a STAC API, cut to the region's bbox.
+
+Searches a catalogue (Planetary Computer's `landsat-c2-l2` by default, with its href
+signing; Earth Search or any STAC API by configuration) by bbox, period and cloud cover,
+keeps Landsat 8 and 9, reads only the windows of `lwir11` and `qa_pixel` that cover the
+bbox (GDAL range reads of the cloud-optimised GeoTIFFs), writes them as local GeoTIFFs and
+rewrites the item to point at them, so the bundle is self-contained.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from pipelines.cache import atomic_write_bytes
+from pipelines.sources.http import SourceError, redact
+
+log = logging.getLogger("computewatch")
+PLATFORMS = {"landsat-8", "landsat-9"}  # TIRS: only Landsat 8 and 9 carry lwir11 (ST_B10)
+# Asset keys across catalogues: Planetary Computer and Earth Search use lwir11 / qa_pixel,
+# USGS LandsatLook uses the product file names.
+ASSET_KEYS = {"lwir11": ("lwir11", "ST_B10.TIF", "ST_B10", "lwir"),
+              "qa_pixel": ("qa_pixel", "QA_PIXEL.TIF", "QA_PIXEL", "qa_pixel.tif")}
+NODATA = {"lwir11": 0, "qa_pixel": 1}  # ST_B10 fill is 0; QA_PIXEL bit 0 (value 1) is fill
+FILE_SUFFIX = {"lwir11": "ST_B10.TIF", "qa_pixel": "QA_PIXEL.TIF"}
+GDAL_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "GDAL_HTTP_MAX_RETRY": "0",
+            "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".TIF,.tif,.tiff,.TIFF",
+            "GDAL_HTTP_USERAGENT": "computewatch"}
+
+
+@dataclass(frozen=True)
+class SceneRef:
+    """One search hit: the item as a dict and the hrefs of its two bands."""
+
+    item_id: str
+    item: dict
+    hrefs: dict[str, str]
+
+
+def platform_of(props: dict) -> str:
+    """landsat-8 / landsat-9 from `platform` or USGS's `eo:platform` (LANDSAT_8)."""
+    value = str(props.get("platform") or props.get("eo:platform") or "")
+    return value.lower().replace("_", "-")
+
+
+def asset_href(item: dict, band: str) -> str | None:
+    """The href of a band under any of its known asset keys."""
+    assets = item.get("assets") or {}
+    for key in ASSET_KEYS[band]:
+        if key in assets and assets[key].get("href"):
+            return str(assets[key]["href"])
+    return None
+
+
+def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: str,
+           max_cloud: float, signing: str) -> tuple[list[SceneRef], dict[str, int]]:
+    """Search a STAC API; returns usable scenes and counts of what was left out and why."""
+    from pystac_client import Client
+    from pystac_client.exceptions import APIError
+
+    modifier = None
+    if signing == "planetary-computer":
+        import planetary_computer
+
+        modifier = planetary_computer.sign_inplace
+    try:
+        client = Client.open(url, modifier=modifier)
+        found = client.search(collections=[collection], bbox=list(bbox),
+                              datetime=f"{start}/{end}",
+                              query={"eo:cloud_cover": {"lt": max_cloud}})
+        items = [i.to_dict() for i in found.items()]
+    except APIError as exc:
+        raise SourceError(f"STAC {redact(url)}: {redact(str(exc))[:300]}",
+                          status=getattr(exc, "status_code", None)) from None
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"STAC {redact(url)}: {redact(str(exc))[:300]}") from None
+    scenes, left_out = [], {"not_landsat_8_or_9": 0, "too_cloudy": 0, "no_thermal_or_qa": 0}
+    for item in items:
+        props = item.get("properties") or {}
+        if platform_of(props) not in PLATFORMS:
+            left_out["not_landsat_8_or_9"] += 1
+            continue
+        if float(props.get("eo:cloud_cover", 0) or 0) >= max_cloud:
+            left_out["too_cloudy"] += 1
+            continue
+        hrefs = {band: asset_href(item, band) for band in ASSET_KEYS}
+        if None in hrefs.values():
+            left_out["no_thermal_or_qa"] += 1
+            continue
+        scenes.append(SceneRef(str(item["id"]), item, hrefs))
+    log.info("stac: %d Landsat 8/9 scenes (left out: %s)", len(scenes),
+             {k: v for k, v in left_out.items() if v} or "none")
+    return scenes, left_out
+
+
+def _window(src: rasterio.io.DatasetReader, bbox: tuple[float, ...]) -> Window | None:
+    """The whole-pixel window of src covering the lon/lat bbox (None if outside)."""
+    bounds = transform_bounds("EPSG:4326", src.crs, *bbox, densify_pts=21)
+    win = from_bounds(*bounds, transform=src.transform)
+    col0, row0 = int(np.floor(win.col_off)) - 1, int(np.floor(win.row_off)) - 1
+    col1 = int(np.ceil(win.col_off + win.width)) + 1
+    row1 = int(np.ceil(win.row_off + win.height)) + 1
+    col0, row0 = max(col0, 0), max(row0, 0)
+    col1, row1 = min(col1, src.width), min(row1, src.height)
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+def _cut(href: str, band: str, bbox: tuple[float, ...], dest: Path) -> bool:
+    """Read the bbox window of one band and write it as a local tiled GeoTIFF."""
+    with rasterio.Env(**GDAL_ENV), rasterio.open(href) as src:
+        win = _window(src, bbox)
+        if win is None:
+            return False
+        data = src.read(1, window=win)
+        profile = {"driver": "GTiff", "dtype": data.dtype, "count": 1, "crs": src.crs,
+                   "transform": src.window_transform(win), "width": data.shape[1],
+                   "height": data.shape[0], "nodata": NODATA[band], "compress": "deflate"}
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    with rasterio.open(tmp, "w", **profile) as out:
+        out.write(data, 1)
+    tmp.replace(dest)
+    return True
+
+
+def fetch_scene(scene: SceneRef, bbox: tuple[float, ...], folder: Path) -> str | None:
+    """Write one scene's two windows and its rewritten item; None if it misses the bbox.
+
+    An item already fetched (its JSON and both GeoTIFFs present) is not read again.
+    """
+    item_path = folder / f"{scene.item_id}.json"
+    names = {band: f"{scene.item_id}_{FILE_SUFFIX[band]}" for band in ASSET_KEYS}
+    if item_path.is_file() and all((folder / n).is_file() for n in names.values()):
+        return "cached"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for band, href in scene.hrefs.items():
+            if not _cut(href, band, bbox, folder / names[band]):
+                return None
+    except rasterio.errors.RasterioIOError as exc:
+        raise SourceError(f"scene {scene.item_id}: {redact(str(exc))}") from None
+    item = dict(scene.item)
+    item["assets"] = {band: {"href": f"./{names[band]}", "type":
+                             "image/tiff; application=geotiff",
+                             "computewatch:source_href": redact(scene.hrefs[band].split("?")[0])}
+                      for band in ASSET_KEYS}
+    item["links"] = [link for link in item.get("links", []) if link.get("rel") in
+                     ("self", "collection", "parent", "root")]
+    atomic_write_bytes(item_path, json.dumps(item, indent=1).encode())
+    return "fetched"
