@@ -30,6 +30,12 @@ SUMMER_MONTHS = (6, 7, 8, 9)
 DEGREE_BASE_C = 18.0  # base temperature of heating and cooling degree-hours (ASHRAE)
 
 
+FIELDS = ("first_window", "last_window", "base_load_first_mw", "base_load_last_mw",
+          "base_load_growth_mw", "peak_load_growth_mw", "flat_share",
+          "flat_load_growth_pct_per_year", "weather_normalised", "summer_curtailment_days",
+          "price_spike_load_ratio", "regional_alert", "interpretation")
+
+
 def _window_stats(mw: pd.Series) -> dict[str, float]:
     return {"p_base": float(np.percentile(mw, BASE_PCT)), "p95": float(np.percentile(mw, 95)),
             "mean": float(mw.mean()), "hours": float(len(mw))}
@@ -79,8 +85,8 @@ def area_context(mw: pd.Series, utc_offset_h: float, price: pd.Series | None = N
     Compares the first and the last 365 days of the series; needs at least two years.
     """
     mw = mw[(mw > 1.0) & np.isfinite(mw)].sort_index()  # EIA-930 records gaps as 0 or 1 MW
-    out: dict[str, object] = {"first_window": None, "last_window": None,
-                              "flat_load_growth_pct_per_year": None}
+    out: dict[str, object] = dict.fromkeys(FIELDS)
+    out["regional_alert"] = False
     if mw.empty or mw.index[-1] - mw.index[0] < 2 * WINDOW - pd.Timedelta(days=1):
         out["interpretation"] = "needs at least two years of hourly load"
         return out

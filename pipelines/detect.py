@@ -39,6 +39,7 @@ class Scored:
     scenes_used: int
     model_version: str
     complete: bool = True
+    regional: gpd.GeoDataFrame | None = None
 
 
 @dataclass

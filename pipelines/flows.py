@@ -33,7 +33,7 @@ from pipelines.cache import StageCache, code_fingerprint, key_of
 from pipelines.detect import DetectOptions, Scored, StageClock, run_report, score_and_build
 from pipelines.export.candidates import clean, with_states
 from pipelines.export.files import write_candidates, write_report
-from pipelines.export.geojson import feature_collection
+from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.features import (
     SceneResult,
     assemble,
@@ -44,6 +44,7 @@ from pipelines.features import (
     thermal_table,
 )
 from pipelines.model_store import load_model, model_checksum
+from pipelines.regional import regional_frame
 from pipelines.retry import RETRIES, retry_delays, retry_transient
 
 log = logging.getLogger("computewatch")
@@ -215,7 +216,8 @@ class DetectRun:
         result = Scored(candidates, {fid: {k: clean(v) for k, v in row.items()}
                                      for fid, row in inputs.iterrows()},
                         counts, bundle.period, bundle.region.name, bundle.problems,
-                        scenes_used, model.version, complete)
+                        scenes_used, model.version, complete,
+                        regional_frame(bundle.nodes, bundle.load, bundle.price))
         if complete:
             self.cache.put("scored", self.scored_key, result)
         self.clock.add("score", time.perf_counter() - t)
@@ -225,7 +227,7 @@ class DetectRun:
 
 
 def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, collection: dict, out: Path,
-             evidence: bool) -> dict[str, str]:
+             evidence: bool, regional: gpd.GeoDataFrame | None) -> dict[str, str]:
     """Evidence packets for the alerts (only those whose inputs changed), then the files."""
     t = time.perf_counter()
     packets = write_packets(lambda: run.bundle, collection, out, run.scored_key) \
@@ -236,6 +238,12 @@ def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, collection: dict, out
     run.clock.add("evidence", time.perf_counter() - t)
     t = time.perf_counter()
     outputs = write_candidates(candidates, collection, out)
+    if regional is not None and len(regional):
+        outputs["regional"] = str(out / "regional.geojson")
+        write_geojson(feature_collection(regional, id_field="node_id"), out / "regional.geojson")
+        flagged = regional.loc[regional["regional_alert"].astype(bool), "node_id"]
+        log.info("regional: %d areas, flat-growth alerts: %s", len(regional),
+                 ", ".join(flagged) or "none")
     run.clock.add("export", time.perf_counter() - t)
     return outputs
 
@@ -270,7 +278,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
         states = pd.Series([f["properties"]["alert_state"] for f in collection["features"]])
         log.info("alert store: %s", states.value_counts().to_dict() or "no candidates")
     run.clock.add("alert_store", time.perf_counter() - t)
-    outputs = _publish(run, candidates, collection, Path(out), evidence)
+    outputs = _publish(run, candidates, collection, Path(out), evidence, scored.regional)
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     report = run_report(scored, candidates, run_id, opts, run.clock, started, finished,
                         run.keys.all_inputs, region)

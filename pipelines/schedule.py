@@ -8,7 +8,7 @@ at the next run (a changed schedule needs `computewatch serve` to be restarted).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow
@@ -16,6 +16,7 @@ from prefect import flow
 from pipelines.config import DetectSettings, FlowsConfig, load_config, resolve_store
 from pipelines.flows import detect_flow
 from pipelines.runners import build_runner
+from pipelines.sources.settings import FetchSpec, SourceSettings
 
 log = logging.getLogger("computewatch")
 FLOW_NAME = "scheduled-detect"
@@ -60,11 +61,34 @@ def deployment_flow(deployment: str, config: str) -> dict:
     cfg = load_config(path)
     dep = cfg.deployment(deployment)
     settings = cfg.settings_for(dep)
-    params = detect_parameters(dep.region, dep.output, settings, path.parent)
+    region = dep.region
+    if isinstance(region, FetchSpec):
+        region = fetch_region(region, cfg.sources, path.parent)
+    params = detect_parameters(region, dep.output, settings, path.parent)
     log.info("deployment %s: %s -> %s (task runner %s)", dep.name, params["region"],
              params["out"], settings.task_runner.kind)
     runner = build_runner(settings.task_runner)
     return detect_flow.with_options(task_runner=runner)(**params)
+
+
+def fetch_region(spec: FetchSpec, sources: SourceSettings, base: Path) -> str:
+    """Bring a deployment's fetched bundle up to date: the last `days` days to today."""
+    from pipelines.fetch import FetchRequest, fetch_flow
+
+    end = date.today()
+    start = end - timedelta(days=spec.days)
+    bundle = resolve_path(spec.bundle, base)
+    fetch_flow(FetchRequest(spec.name, spec.bbox, str(start), str(end), bundle,
+                            satellite=spec.satellite, osm=spec.osm,
+                            eia=[*spec.eia_respondents, *spec.eia_subregions]), sources)
+    return bundle
+
+
+def region_label(region: str | FetchSpec) -> str:
+    """How a deployment's region reads in listings."""
+    if isinstance(region, FetchSpec):
+        return f"fetch {region.name} ({region.days} d) -> {region.bundle}"
+    return region
 
 
 def runner_deployments(cfg: FlowsConfig, config: Path) -> list:
@@ -78,7 +102,7 @@ def runner_deployments(cfg: FlowsConfig, config: Path) -> list:
         out.append(deployment_flow.to_deployment(
             name=dep.name, schedules=schedules,
             parameters={"deployment": dep.name, "config": str(config.resolve())},
-            description=f"computewatch detect on {dep.region} -> {dep.output}",
+            description=f"computewatch detect on {region_label(dep.region)} -> {dep.output}",
             tags=["computewatch"]))
     return out
 
@@ -121,7 +145,7 @@ def deployment_rows(cfg: FlowsConfig, now: datetime | None = None) -> list[dict]
     rows = []
     for dep in cfg.deployments:
         settings = cfg.settings_for(dep)
-        rows.append({"name": dep.name, "flow": dep.flow, "region": dep.region,
+        rows.append({"name": dep.name, "flow": dep.flow, "region": region_label(dep.region),
                      "output": dep.output,
                      "schedule": f"{dep.schedule.cron} ({dep.schedule.timezone})"
                      if dep.schedule else "none",

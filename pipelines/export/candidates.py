@@ -85,6 +85,14 @@ def with_states(gdf: gpd.GeoDataFrame, features: list[dict]) -> gpd.GeoDataFrame
     return out
 
 
+def columns() -> list[str]:
+    """The candidate fields in the contract's order (what an empty export still carries)."""
+    return ["facility_id", "name", "score", "predicted_class", "class_probabilities", "alert",
+            *ESTIMATES, "est_it_mw_basis", *EVIDENCE, "top_reasons", "declared",
+            "declared_id", "declared_it_mw", "exceeds_declared", "alert_state", "status",
+            "change_reason", "first_seen", "last_seen", "run_id", "model_version", "sources"]
+
+
 def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.DataFrame,
                     info: RunInfo) -> gpd.GeoDataFrame:
     """One row per facility at or above the export threshold, in the contract's field order."""
@@ -119,6 +127,6 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
                                    if x],
                         "node": clean(f.get("node_id")) if isinstance(f.get("node_id"), str)
                         else None}})
-    frame = pd.DataFrame(rows, columns=None if rows else ["facility_id"])
+    frame = pd.DataFrame(rows, columns=None if rows else columns())
     gdf = gpd.GeoDataFrame(frame, geometry=list(facs.geometry.values), crs=bundle.facilities.crs)
     return gdf.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
