@@ -224,11 +224,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_regional(args: argparse.Namespace) -> int:
     """Flat-baseload growth of a bundle's balancing areas: a ranked table and GeoJSON."""
     from pipelines.bundle.reader import read_grid
-    from pipelines.regional import write_regional
+    from pipelines.regional import read_temperature, write_regional
 
     grid = read_grid(args.region, assume_utc=args.assume_utc)
+    temperature = read_temperature(args.temperature) if args.temperature else None
     args.out.mkdir(parents=True, exist_ok=True)
-    path, table = write_regional(grid, args.out)
+    path, table = write_regional(grid, args.out, temperature)
     if path is None:
         raise ComputewatchError(f"{args.region}: no balancing-area or zone nodes with load "
                                 "(nodes of kind balancing_area, sub_ba, zone, or polygons)")
@@ -447,6 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regional", help="flat-baseload growth of a bundle's balancing areas")
     p.add_argument("region", type=Path, help="region bundle folder")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for regional.geojson")
+    p.add_argument("--temperature", type=Path, default=None,
+                   help="hourly temperature per area (CSV: node_id, timestamp, temp_c): "
+                   "normalises the baseload for weather")
     p.add_argument("--assume-utc", action="store_true")
     p.set_defaults(func=cmd_regional)
 
