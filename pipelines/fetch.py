@@ -61,7 +61,7 @@ class FetchRequest:
 def stac_search_task(s: SourceSettings, req: FetchRequest) -> tuple[list[SceneRef], dict]:
     """Search the catalogue for the region's scenes."""
     return search(s.stac_url, s.stac_collection, req.bbox, req.start, req.end,
-                  s.max_cloud_cover, s.stac_signing)
+                  s.max_cloud_cover, s.stac_signing, s.timeout_s)
 
 
 @task(name="fetch-scene", **SOURCE_TASK)

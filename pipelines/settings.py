@@ -44,5 +44,5 @@ def configure_logging(verbosity: int) -> None:
     root.setLevel(level)
     root.propagate = False
     for noisy in ("prefect", "httpx", "uvicorn", "alembic", "aiosqlite", "docket",
-                  "distributed", "dask"):
+                  "distributed", "dask", "urllib3", "pystac_client", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.CRITICAL)

@@ -60,10 +60,15 @@ def asset_href(item: dict, band: str) -> str | None:
 
 
 def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: str,
-           max_cloud: float, signing: str) -> tuple[list[SceneRef], dict[str, int]]:
-    """Search a STAC API; returns usable scenes and counts of what was left out and why."""
+           max_cloud: float, signing: str, timeout_s: float = 120.0
+           ) -> tuple[list[SceneRef], dict[str, int]]:
+    """Search a STAC API; returns usable scenes and counts of what was left out and why.
+
+    pystac-client's own retries are off: the Prefect task retries, and only what is transient.
+    """
     from pystac_client import Client
     from pystac_client.exceptions import APIError
+    from pystac_client.stac_api_io import StacApiIO
 
     modifier = None
     if signing == "planetary-computer":
@@ -71,7 +76,8 @@ def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: 
 
         modifier = planetary_computer.sign_inplace
     try:
-        client = Client.open(url, modifier=modifier)
+        client = Client.open(url, modifier=modifier,
+                             stac_io=StacApiIO(timeout=timeout_s, max_retries=0))
         found = client.search(collections=[collection], bbox=list(bbox),
                               datetime=f"{start}/{end}",
                               query={"eo:cloud_cover": {"lt": max_cloud}})
