@@ -75,6 +75,10 @@ def test_serve_schedules_runs_a_triggered_deployment_and_stops_cleanly(tmp_path)
             "deployments": {"id": {"any_": [deployment["id"]]}},
             "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
         assert scheduled, "the cron schedule has put future runs on the server"
+        logs = httpx.post(f"{api}/logs/filter", timeout=10, json={"limit": 200}).json()
+        messages = [entry["message"] for entry in logs]
+        assert any(m.startswith("export: ") for m in messages), \
+            "the stage lines reach the run's log in the Prefect UI"
     finally:
         serve.send_signal(signal.SIGTERM)
         out, err = serve.communicate(timeout=90)

@@ -67,3 +67,21 @@ def test_flat_step_is_flagged_and_short_series_is_not_judged():
     assert ctx["flat_share"] > 0.9
     short = area_context(pd.Series(mw[:24 * 400], t[:24 * 400]), 0.0)
     assert short["flat_load_growth_pct_per_year"] is None and not short["regional_alert"]
+
+
+def test_temperature_file_is_read_and_checked(tmp_path):
+    import pytest
+
+    from pipelines.errors import ComputewatchError
+    from pipelines.regional import read_temperature
+
+    good = tmp_path / "t.csv"
+    good.write_text("node_id,timestamp,temp_c\nDOM,2024-07-01T18:00:00-04:00,33.5\n")
+    frame = read_temperature(good)
+    assert frame["interval_start"].iloc[0] == pd.Timestamp("2024-07-01T22:00:00Z")
+    assert frame["temp_c"].iloc[0] == 33.5
+    bad = tmp_path / "bad.csv"
+    bad.write_text("node_id,time,temperature\nDOM,2024-07-01T18:00:00Z,30\n")
+    with pytest.raises(ComputewatchError, match=r"bad.csv: missing columns \['timestamp', "
+                       r"'temp_c'\]"):
+        read_temperature(bad)
