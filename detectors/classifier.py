@@ -7,12 +7,14 @@ calibrated on regions it was not fitted on, so `score` reads as a probability.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.frozen import FrozenEstimator
+
+if TYPE_CHECKING:  # scikit-learn loads in about 1.5 s: only fitting and scoring need it
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
            "warehouse_or_other"]
@@ -43,6 +45,8 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.
 def fit_classifier(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
                    seed: int) -> HistGradientBoostingClassifier:
     """Gradient-boosted trees; no internal early stopping (its random split leaks regions)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     model = HistGradientBoostingClassifier(
         max_iter=400, learning_rate=0.06, max_leaf_nodes=31, min_samples_leaf=20,
         l2_regularization=1.0, early_stopping=False, random_state=seed)
@@ -52,12 +56,17 @@ def fit_classifier(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
 def calibrate(model: HistGradientBoostingClassifier, x_cal: np.ndarray,
               y_cal: np.ndarray) -> CalibratedClassifierCV:
     """Sigmoid calibration on held-out regions, the fitted model frozen."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
     return CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid").fit(x_cal, y_cal)
 
 
 def fit_mw_regressors(x: np.ndarray, log_mw: np.ndarray, seed: int
                       ) -> dict[str, HistGradientBoostingRegressor]:
     """Quantile models of log IT MW from thermal and footprint evidence (for off-grid sites)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     return {f"q{int(q * 100)}": HistGradientBoostingRegressor(
         loss="quantile", quantile=q, max_iter=300, learning_rate=0.05, min_samples_leaf=10,
         random_state=seed).fit(x, log_mw) for q in MW_QUANTILES}

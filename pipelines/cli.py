@@ -67,7 +67,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from pipelines.runners import build_runner
 
     flow_fn = detect_flow.with_options(task_runner=build_runner(runner))
-    with _api_for_workers(runner.kind):
+    with _prefect_api(runner.kind):
         report = flow_fn(str(args.region), str(args.out), export, alert,
                          args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
                          args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
@@ -105,14 +105,22 @@ def cmd_deployments(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _api_for_workers(kind: str) -> Iterator[None]:
-    """Give Dask workers (other processes) a Prefect API they can reach.
+def _prefect_api(kind: str) -> Iterator[None]:
+    """The Prefect API a detect run reports to.
 
-    When none is configured, a local server runs for the length of this command.
+    A running server (PREFECT_API_URL, or the one `computewatch serve` started) is used, so
+    the run shows in its UI and skips the temporary server's start-up. Otherwise Dask
+    workers, being other processes, need a server they can reach: one runs for the length
+    of this command. Without Dask the temporary in-process server does.
     """
     from pipelines.server import running_api_url, start_server
 
-    if kind != "dask" or running_api_url() is not None:
+    url = running_api_url()
+    if url is not None:
+        with _api(url):
+            yield
+        return
+    if kind != "dask":
         yield
         return
     server = start_server()

@@ -7,9 +7,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import skops.io as sio
-from skops.io.exceptions import UntrustedTypesFoundException
-
 from detectors.classifier import Model
 from pipelines.errors import ComputewatchError
 from pipelines.reference import DATA_DIR
@@ -64,6 +61,8 @@ def save_model(model: Model, path: Path = MODEL_PATH) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"classifier": model.classifier, "mw_regressors": model.mw_regressors,
                "version": model.version, "features": list(model.features)}
+    import skops.io as sio
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     sio.dump(payload, tmp, compression=8)
@@ -83,6 +82,9 @@ def load_model(path: Path = MODEL_PATH) -> Model:
     if sha256(path) != expected:
         raise ModelError(f"{path}: sha256 does not match {sum_path.name}; the file was altered "
                          "or corrupted: restore it from git or rebuild with `computewatch train`")
+    import skops.io as sio  # loads in about 3 s: only when a model is needed
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
         payload = sio.load(path, trusted=TRUSTED_TYPES)
     except UntrustedTypesFoundException as exc:

@@ -13,18 +13,18 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import shapely
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
+from pipelines.bundle.reader import RegionBundle
+from pipelines.cache import key_of
+from pipelines.export.geojson import atomic_write_text, shareable_mode
 
-from pipelines.bundle.reader import RegionBundle  # noqa: E402
-from pipelines.cache import key_of  # noqa: E402
-from pipelines.export.geojson import atomic_write_text, shareable_mode  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 CHIP_HALF_M = 1200.0
 
@@ -65,11 +65,21 @@ def thermal_chips(bundle: RegionBundle, ids: list[str]) -> dict[str, np.ndarray]
     return out
 
 
+def _pyplot() -> object:
+    """Pyplot on matplotlib's file-only Agg backend (loaded only when a packet is drawn)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+
+    return pyplot
+
+
 def _save(fig: plt.Figure, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
     os.close(fd)
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     os.chmod(tmp, shareable_mode())
     os.replace(tmp, path)
 
@@ -77,7 +87,7 @@ def _save(fig: plt.Figure, path: Path) -> None:
 def plot_thermal(bundle: RegionBundle, fid: str, chip: np.ndarray, path: Path) -> None:
     """The ΔT chip with the footprint outlined in black, neighbours in grey, a 500 m bar."""
     _, _, extent = _window(bundle, fid)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    fig, ax = _pyplot().subplots(figsize=(5.2, 4.6))
     lim = max(2.0, float(np.nanpercentile(np.abs(chip), 99))) if np.isfinite(chip).any() else 2
     im = ax.imshow(chip, extent=extent, cmap="RdBu_r", vmin=-lim, vmax=lim,
                    interpolation="nearest")
@@ -109,7 +119,7 @@ def plot_load(bundle: RegionBundle, node_ids: list[str], path: Path) -> bool:
     offset = pd.Timedelta(hours=(bundle.region.bbox[0] + bundle.region.bbox[2]) / 2 / 15)
     local = recent.index + offset
     weekly = recent.groupby(local.day_of_week * 24 + local.hour).mean()
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7.5, 5.2))
+    fig, (a1, a2) = _pyplot().subplots(2, 1, figsize=(7.5, 5.2))
     a1.plot(recent.index, recent.to_numpy(), linewidth=0.6, color="tab:red")
     a1.set_ylabel("MW")
     a1.set_ylim(bottom=0)
