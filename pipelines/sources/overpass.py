@@ -76,8 +76,11 @@ def parse_overpass(payload: dict, work_crs: CRS, min_building_m2: float) -> OsmL
     """Overpass JSON to facilities (buildings at or above min_building_m2) and infrastructure."""
     if not isinstance(payload, dict) or "elements" not in payload:
         raise SourceError("Overpass: the answer has no `elements` (not Overpass JSON)")
-    if payload.get("remark"):
-        log.warning("Overpass remark: %s", payload["remark"])
+    remark = str(payload.get("remark") or "")
+    if "error" in remark.lower():  # e.g. "runtime error: Query timed out": the answer is partial
+        raise SourceError(f"Overpass: incomplete answer ({remark}); the server may be busy")
+    if remark:
+        log.warning("Overpass remark: %s", remark)
     buildings, infra, invalid = [], [], 0
     for el in payload["elements"]:
         tags = el.get("tags") or {}

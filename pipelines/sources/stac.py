@@ -30,8 +30,8 @@ ASSET_KEYS = {"lwir11": ("lwir11", "ST_B10.TIF", "ST_B10", "lwir"),
               "qa_pixel": ("qa_pixel", "QA_PIXEL.TIF", "QA_PIXEL", "qa_pixel.tif")}
 NODATA = {"lwir11": 0, "qa_pixel": 1}  # ST_B10 fill is 0; QA_PIXEL bit 0 (value 1) is fill
 FILE_SUFFIX = {"lwir11": "ST_B10.TIF", "qa_pixel": "QA_PIXEL.TIF"}
+# No directory listing or sidecar probing on open; GDAL itself does not retry (the task does).
 GDAL_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "GDAL_HTTP_MAX_RETRY": "0",
-            "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".TIF,.tif,.tiff,.TIFF",
             "GDAL_HTTP_USERAGENT": "computewatch"}
 
 

@@ -163,3 +163,16 @@ def test_a_deployment_with_a_fetch_spec_fetches_then_detects(sources, prefect_se
     assert (tmp_path / "regions" / "bolivia" / "fetch_report.json").is_file()
     report = json.loads((tmp_path / "out" / "run_report.json").read_text())
     assert report["counts"]["facilities"] == 3 and report["counts"]["scenes"] == 3
+
+
+def test_a_partial_overpass_answer_is_an_error_worth_retrying():
+    from pyproj import CRS
+
+    from pipelines.retry import is_transient
+    from pipelines.sources.overpass import parse_overpass
+
+    partial = {"elements": [], "remark": "runtime error: Query timed out in \"query\" at "
+               "line 3 after 181 seconds."}
+    with pytest.raises(SourceError, match="incomplete") as err:
+        parse_overpass(partial, CRS.from_epsg(32719), 2000)
+    assert is_transient(err.value)
