@@ -17,9 +17,9 @@ import pandas as pd
 
 WINDOW = pd.Timedelta(days=365)
 BASE_PCT = 5  # the baseload percentile: night troughs of mild days
-# US electricity demand grew under 1% a year from 2010 to 2020 (EIA, Electric Power Annual,
-# retail sales 3.75 to 3.86 PWh). Baseload growing four times faster than that (4%/yr) is
-# growth no weather or population trend explains.
+# US electricity demand grew under 1% a year from 2010 to 2020 (EIA, Electric Power Annual:
+# retail sales stayed near 3.7 to 3.9 PWh a year). Baseload growing four times faster than
+# that (4%/yr) is growth no weather or population trend explains.
 FLAT_GROWTH_ALERT_PCT = 4.0
 # A summer afternoon (14-19 h local) whose lowest hour is 5% under the same day's night
 # median (1-5 h): in a hot season air conditioning lifts afternoon load above night load,

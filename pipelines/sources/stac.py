@@ -67,7 +67,7 @@ def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: 
     pystac-client's own retries are off: the Prefect task retries, and only what is transient.
     """
     from pystac_client import Client
-    from pystac_client.exceptions import APIError
+    from pystac_client.exceptions import APIError, ParametersError
     from pystac_client.stac_api_io import StacApiIO
 
     modifier = None
@@ -85,7 +85,7 @@ def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: 
     except APIError as exc:
         raise SourceError(f"STAC {redact(url)}: {redact(str(exc))[:300]}",
                           status=getattr(exc, "status_code", None)) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ParametersError) as exc:
         raise SourceError(f"STAC {redact(url)}: {redact(str(exc))[:300]}") from None
     scenes, left_out = [], {"not_landsat_8_or_9": 0, "too_cloudy": 0, "no_thermal_or_qa": 0}
     for item in items:
