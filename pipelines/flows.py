@@ -49,7 +49,8 @@ from pipelines.retry import RETRIES, retry_delays, retry_transient
 
 log = logging.getLogger("computewatch")
 DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/features.py", "pipelines/detect.py",
-               "pipelines/export/candidates.py", "pipelines/reference.py")
+               "pipelines/flows.py", "pipelines/regional.py", "pipelines/export/candidates.py",
+               "pipelines/reference.py")
 
 
 @task(name="read-bundle", cache_policy=NONE)
@@ -130,9 +131,14 @@ class DetectRun:
         return self.key("scored", self.keys.files, self.keys.scenes, self.model_sha,
                         vars(self.opts), self.assume_utc)
 
+    @property
+    def weights_key(self) -> str:
+        """The weights depend on the grid (region.yaml) and the footprints only."""
+        return self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))
+
     def weights(self) -> ZoneWeights:
         """Zone weights, built in facility batches (spread over the task runner)."""
-        key = self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))
+        key = self.weights_key
         cached = self.cache.get("weights", key)
         if cached is not None:
             return cached
@@ -147,12 +153,12 @@ class DetectRun:
         """Per-scene statistics (only scenes not measured before are read), then the table."""
         t = time.perf_counter()
         weights = self.weights()
-        wkey = self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))
         bundle = self.bundle
         results: dict[str, SceneResult] = {}
         todo, shared = [], None
         for scene in bundle.scenes:
-            skey = self.key("scene", wkey, self.keys.scenes.get(scene.item_path.name))
+            skey = self.key("scene", self.weights_key,
+                            self.keys.scenes.get(scene.item_path.name))
             hit = self.cache.get("scene", skey)
             if hit is not None:
                 results[skey] = hit
