@@ -25,21 +25,26 @@ def _wait(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _deployment(api: str):
+def _deployment(api: str, name: str = "demo-test"):
     try:
-        r = httpx.get(f"{api}/deployments/name/scheduled-detect/demo-test", timeout=5)
+        r = httpx.get(f"{api}/deployments/name/scheduled-detect/{name}", timeout=5)
     except httpx.HTTPError:
         return None
     return r.json() if r.status_code == 200 else None
 
 
 def test_serve_schedules_runs_a_triggered_deployment_and_stops_cleanly(tmp_path):
+    """The shipped flows.yaml, with its paths moved into tmp_path, plus one more deployment."""
+    shipped = yaml.safe_load((DEMO.parents[1] / "flows.yaml").read_text())
+    shipped["defaults"]["alert_store"] = "sqlite:///alerts.sqlite"
+    demo = shipped["deployments"][0]
+    demo.update(region=str(DEMO), output="out-daily")
+    shipped["deployments"].append({
+        "name": "demo-test", "region": str(DEMO), "output": "out",
+        "thresholds": {"export": 0.3, "alert": 0.5},
+        "schedule": {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}})
     config = tmp_path / "flows.yaml"
-    config.write_text(yaml.safe_dump({
-        "defaults": {"alert_store": "sqlite:///alerts.sqlite"},
-        "deployments": [{"name": "demo-test", "region": str(DEMO), "output": "out",
-                         "thresholds": {"export": 0.3, "alert": 0.5},
-                         "schedule": {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}}]}))
+    config.write_text(yaml.safe_dump(shipped))
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"),
                COMPUTEWATCH_CACHE_DIR=str(tmp_path / "cache"))
@@ -57,10 +62,13 @@ def test_serve_schedules_runs_a_triggered_deployment_and_stops_cleanly(tmp_path)
         assert (schedule["cron"], schedule["timezone"]) == ("0 3 * * *", "Europe/Berlin")
         assert deployment["parameters"] == {"deployment": "demo-test", "config": str(config)}
 
+        daily = _wait(lambda: _deployment(api, "demo-daily"), 60, "the shipped deployment")
+        assert daily["schedules"][0]["schedule"]["cron"] == demo["schedule"]["cron"]
+
         listed = subprocess.run([*cli, "deployments", "--config", str(config)], env=env,
                                 capture_output=True, text=True, timeout=120)
         assert listed.returncode == 0 and "demo-test" in listed.stdout
-        assert "0 3 * * * (Europe/Berlin)" in listed.stdout
+        assert "0 3 * * * (Europe/Berlin)" in listed.stdout and "demo-daily" in listed.stdout
 
         run = subprocess.run([*cli, "run", "demo-test", "--config", str(config),
                               "--timeout", "400"], env=env, capture_output=True, text=True,
@@ -72,7 +80,7 @@ def test_serve_schedules_runs_a_triggered_deployment_and_stops_cleanly(tmp_path)
         assert report["region"] == str(DEMO)
         assert (tmp_path / "alerts.sqlite").is_file()
         scheduled = httpx.post(f"{api}/flow_runs/filter", timeout=10, json={
-            "deployments": {"id": {"any_": [deployment["id"]]}},
+            "deployments": {"id": {"any_": [deployment["id"], daily["id"]]}},
             "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
         assert scheduled, "the cron schedule has put future runs on the server"
         logs = httpx.post(f"{api}/logs/filter", timeout=10, json={"limit": 200}).json()
