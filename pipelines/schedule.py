@@ -124,20 +124,13 @@ def serve_deployments(config: Path) -> None:
 
 
 def trigger(name: str, config: Path, timeout_s: float | None = None) -> dict:
-    """Run a deployment now on the served server and wait; returns state and report."""
+    """Run a deployment now on the served server and wait; returns its id, state, message."""
     from prefect.deployments import run_deployment
 
     load_config(config).deployment(name)
     run = run_deployment(f"{FLOW_NAME}/{name}", timeout=timeout_s)
-    report = None
-    if run.state is not None and run.state.is_completed():
-        try:
-            report = run.state.result(raise_on_failure=False)
-        except Exception:  # noqa: BLE001 - results are not persisted by default
-            report = None
     return {"flow_run_id": str(run.id), "state": run.state.name if run.state else "unknown",
-            "message": run.state.message if run.state else None,
-            "report": report if isinstance(report, dict) else None}
+            "message": run.state.message if run.state else None}
 
 
 def deployment_rows(cfg: FlowsConfig, now: datetime | None = None) -> list[dict]:
