@@ -181,6 +181,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             log.info("triggering %s on %s; waiting for the served run", dep.name, url)
             result = trigger(dep.name, config, args.timeout)
         sys.stdout.write(f"{dep.name}: {result['state']} (flow run {result['flow_run_id']})\n")
+        if result["state"] in ("Scheduled", "Pending", "Running"):
+            raise ComputewatchError(f"deployment {dep.name} is still {result['state']} after "
+                                    f"{args.timeout:.0f} s: follow it in the Prefect UI at "
+                                    f"{url.removesuffix('/api')}")
         if result["state"] != "Completed":
             raise ComputewatchError(f"deployment {dep.name} ended {result['state']}: "
                                     f"{result['message']}")
