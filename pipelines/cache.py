@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,17 @@ class StageCache:
         return self.root / stage / f"{key}.pkl"
 
     def get(self, stage: str, key: str) -> Any | None:
-        """The stored result, or None when absent or unreadable (it is then recomputed)."""
+        """The stored result, or None when absent or unreadable (it is then recomputed).
+
+        A hit refreshes the entry's modification time: prune() removes what goes unused.
+        """
         path = self._path(stage, key)
         if not path.is_file():
             return None
         try:
-            return pickle.loads(path.read_bytes())
+            value = pickle.loads(path.read_bytes())
+            os.utime(path)
+            return value
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
             path.unlink(missing_ok=True)
             return None
@@ -108,3 +114,23 @@ class StageCache:
     def put(self, stage: str, key: str, value: Any) -> None:
         """Store a result under its key."""
         atomic_write_bytes(self._path(stage, key), pickle.dumps(value, protocol=5))
+
+    def prune(self, max_age_days: float = 30.0, every_hours: float = 24.0) -> int:
+        """Delete entries unused for max_age_days; runs at most once every every_hours.
+
+        Returns how many files went. Scheduled runs call it, so the cache does not grow
+        without bound as scenes and footprints change.
+        """
+        stamp = self.root / ".pruned"
+        now = time.time()
+        if stamp.is_file() and now - stamp.stat().st_mtime < every_hours * 3600:
+            return 0
+        removed = 0
+        for path in self.root.rglob("*"):
+            if path.is_file() and path != stamp and \
+                    now - path.stat().st_mtime > max_age_days * 86400:
+                path.unlink(missing_ok=True)
+                removed += 1
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+        return removed

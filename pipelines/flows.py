@@ -293,6 +293,9 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
                    "model_sha256": run.model_sha, "code_fingerprint": run.code})
     outputs["report"] = write_report({**report, "outputs": outputs}, Path(out))
     report["outputs"] = outputs
+    pruned = run.cache.prune()
+    if pruned:
+        log.info("cache: %d entries unused for 30 days removed", pruned)
     log.info("export: %d candidates (%d alerts) to %s", report["counts"]["candidates"],
              report["counts"]["alerts"], out)
     return report

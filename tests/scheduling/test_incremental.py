@@ -147,3 +147,25 @@ def test_partial_runs_are_not_cached(prefect_server, region, tmp_path, monkeypat
     assert report["reused_results"] is False
     assert report["scenes_this_run"] == {"read": 1, "from_cache": 11, "failed": 0}
     shutil.rmtree(tmp_path / "out")
+
+
+def test_cache_prunes_entries_unused_for_a_month(tmp_path):
+    import os
+    import time
+
+    from pipelines.cache import StageCache
+
+    cache = StageCache(tmp_path / "c")
+    cache.put("scene", "old", 1)
+    cache.put("scene", "used", 2)
+    cache.put("scene", "fresh", 3)
+    month_ago = time.time() - 31 * 86400
+    for key in ("old", "used"):
+        os.utime(tmp_path / "c" / "scene" / f"{key}.pkl", (month_ago, month_ago))
+    assert cache.get("scene", "used") == 2  # a hit counts as use
+    assert cache.prune() == 1
+    assert cache.get("scene", "old") is None
+    assert cache.get("scene", "used") == 2 and cache.get("scene", "fresh") == 3
+    cache.put("scene", "older", 4)
+    os.utime(tmp_path / "c" / "scene" / "older.pkl", (month_ago, month_ago))
+    assert cache.prune() == 0, "at most once a day"
