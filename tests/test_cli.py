@@ -96,3 +96,14 @@ def test_fresh_process_failing_inside_the_flow_prints_no_traceback(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     assert "no facilities" in done.stderr
+
+
+def test_serve_and_run_refuse_a_bad_flows_yaml_before_starting_anything(tmp_path, capsys):
+    config = tmp_path / "flows.yaml"
+    config.write_text("deployments:\n  - {name: d, region: r, output: o, "
+                      "schedule: {cron: '0 6 * *'}}\n")
+    assert main(["serve", "--config", str(config)]) == 2
+    assert "deployments.0.schedule" in capsys.readouterr().err
+    config.write_text("deployments:\n  - {name: d, region: r, output: o}\n")
+    assert main(["run", "nope", "--config", str(config)]) == 2
+    assert "no deployment 'nope'" in capsys.readouterr().err
