@@ -11,12 +11,12 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipelines.atomic import atomic_write_bytes
 from pipelines.settings import PROJECT_ROOT
 
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".computewatch" / "cache"
@@ -68,18 +68,6 @@ def code_fingerprint(entries: tuple[str, ...]) -> str:
             digest.update(f.read_bytes())
     digest.update((PROJECT_ROOT / "data" / "reference_defaults.csv").read_bytes())
     return digest.hexdigest()[:12]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 class StageCache:

@@ -23,9 +23,10 @@ import yaml
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from pipelines.atomic import atomic_write_text
 from pipelines.bundle.region import utm_crs_for
 from pipelines.cache import StageCache
-from pipelines.export.geojson import atomic_write_text, feature_collection, write_geojson
+from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.retry import RETRIES, retry_delays, retry_transient
 from pipelines.sources.eia import fetch_months, read_eia930
 from pipelines.sources.http import PoliteClient, SourceError, redact

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from detectors.classifier import Model
+from pipelines.atomic import atomic_path, atomic_write_text
 from pipelines.errors import ComputewatchError
 from pipelines.reference import DATA_DIR
 
@@ -63,12 +62,10 @@ def save_model(model: Model, path: Path = MODEL_PATH) -> str:
                "version": model.version, "features": list(model.features)}
     import skops.io as sio
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    sio.dump(payload, tmp, compression=8)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        sio.dump(payload, tmp, compression=8)
     checksum = sha256(path)
-    path.with_suffix(path.suffix + ".sha256").write_text(f"{checksum}  {path.name}\n")
+    atomic_write_text(path.with_suffix(path.suffix + ".sha256"), f"{checksum}  {path.name}\n")
     return checksum
 
 

@@ -8,9 +8,7 @@ price where present) and summary.md (the numbers and the top reasons).
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines.atomic import atomic_path, atomic_write_text
 from pipelines.bundle.reader import RegionBundle
 from pipelines.cache import key_of
-from pipelines.export.geojson import atomic_write_text, shareable_mode
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -76,12 +74,11 @@ def _pyplot() -> object:
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    os.chmod(tmp, shareable_mode())
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path, ".png") as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    finally:
+        _pyplot().close(fig)
 
 
 def plot_thermal(bundle: RegionBundle, fid: str, chip: np.ndarray, path: Path) -> None:

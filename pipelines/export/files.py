@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 
-from pipelines.export.geojson import atomic_write_text, shareable_mode, write_geojson
+from pipelines.atomic import atomic_path, atomic_write_text
+from pipelines.export.geojson import write_geojson
 from pipelines.export.styles import qml_style
 
 NESTED = ("class_probabilities", "top_reasons", "sources")
@@ -21,16 +20,10 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: Path) -> None:
     for col in NESTED:
         if col in flat.columns:
             flat[col] = [json.dumps(v) for v in flat[col]]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".gpkg")
-    os.close(fd)
-    Path(tmp).unlink()
-    try:
+    with atomic_path(path, ".gpkg") as tmp:
+        tmp.unlink()  # GDAL creates the GeoPackage itself
         flat.to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="candidates",
                                           engine="pyogrio")
-        os.chmod(tmp, shareable_mode())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def write_candidates(gdf: gpd.GeoDataFrame, collection: dict, out: Path) -> dict[str, str]:

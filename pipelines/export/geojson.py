@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from pipelines.atomic import atomic_write_text
 from pipelines.export.candidates import COORD_DECIMALS, clean
-
-
-def shareable_mode() -> int:
-    """The mode a plain open() would give (0644 under the usual umask), not mkstemp's 0600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside path, then rename over it (readers never see half)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, shareable_mode())
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def lonlat_geometries(gdf: gpd.GeoDataFrame) -> np.ndarray:

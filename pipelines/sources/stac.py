@@ -19,7 +19,7 @@ import rasterio
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from pipelines.cache import atomic_write_bytes
+from pipelines.atomic import atomic_path, atomic_write_bytes
 from pipelines.sources.http import SourceError, redact
 
 log = logging.getLogger("computewatch")
@@ -130,10 +130,8 @@ def _cut(href: str, band: str, bbox: tuple[float, ...], dest: Path) -> bool:
         profile = {"driver": "GTiff", "dtype": data.dtype, "count": 1, "crs": src.crs,
                    "transform": src.window_transform(win), "width": data.shape[1],
                    "height": data.shape[0], "nodata": NODATA[band], "compress": "deflate"}
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    with rasterio.open(tmp, "w", **profile) as out:
+    with atomic_path(dest, ".TIF") as tmp, rasterio.open(tmp, "w", **profile) as out:
         out.write(data, 1)
-    tmp.replace(dest)
     return True
 
 
