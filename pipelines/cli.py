@@ -235,13 +235,19 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_regional(args: argparse.Namespace) -> int:
     """Flat-baseload growth of a bundle's balancing areas: a ranked table and GeoJSON."""
+    from pipelines.bundle.grid import read_temperature
     from pipelines.bundle.reader import read_grid
-    from pipelines.regional import read_temperature, write_regional
+    from pipelines.regional import regional_frame, write_regional
 
     grid = read_grid(args.region, assume_utc=args.assume_utc)
-    temperature = read_temperature(args.temperature) if args.temperature else None
+    temperature = None
+    if args.temperature:
+        temperature = read_temperature(args.temperature, grid.problems, args.assume_utc)
+        grid.problems.raise_if_errors()
+    frame = regional_frame(grid.nodes, grid.load, grid.price, temperature)
     args.out.mkdir(parents=True, exist_ok=True)
-    path, table = write_regional(grid, args.out, temperature)
+    path = write_regional(frame, args.out)
+    table = frame.drop(columns="geometry")
     if path is None:
         raise ComputewatchError(f"{args.region}: no balancing-area or zone nodes with load "
                                 "(nodes of kind balancing_area, sub_ba, zone, or polygons)")

@@ -33,7 +33,7 @@ from pipelines.cache import StageCache, code_fingerprint, key_of
 from pipelines.detect import DetectOptions, Scored, StageClock, run_report, score_and_build
 from pipelines.export.candidates import clean, with_states
 from pipelines.export.files import write_candidates, write_report
-from pipelines.export.geojson import feature_collection, write_geojson
+from pipelines.export.geojson import feature_collection
 from pipelines.features import (
     SceneResult,
     assemble,
@@ -44,7 +44,7 @@ from pipelines.features import (
     thermal_table,
 )
 from pipelines.model_store import load_model, model_checksum
-from pipelines.regional import regional_frame
+from pipelines.regional import regional_frame, write_regional
 from pipelines.retry import RETRIES, retry_delays, retry_transient
 
 log = logging.getLogger("computewatch")
@@ -245,8 +245,7 @@ def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, collection: dict, out
     t = time.perf_counter()
     outputs = write_candidates(candidates, collection, out)
     if regional is not None and len(regional):
-        outputs["regional"] = str(out / "regional.geojson")
-        write_geojson(feature_collection(regional, id_field="node_id"), out / "regional.geojson")
+        outputs["regional"] = write_regional(regional, out)
         flagged = regional.loc[regional["regional_alert"].astype(bool), "node_id"]
         log.info("regional: %d areas, flat-growth alerts: %s", len(regional),
                  ", ".join(flagged) or "none")

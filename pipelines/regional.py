@@ -11,8 +11,6 @@ import geopandas as gpd
 import pandas as pd
 
 from detectors.regional import regional_table
-from pipelines.bundle.reader import GridData
-from pipelines.errors import ComputewatchError
 from pipelines.export.geojson import feature_collection, write_geojson
 
 AREA_KINDS = {"balancing_area", "sub_ba", "zone", "area", "iso", "rto"}
@@ -46,28 +44,10 @@ def regional_frame(nodes: gpd.GeoDataFrame, load: pd.DataFrame,
                             crs=areas.crs)
 
 
-def read_temperature(path: Path) -> pd.DataFrame:
-    """Hourly temperature per area: node_id, timestamp (ISO 8601 with offset), temp_c."""
-    raw = pd.read_csv(path, dtype={"node_id": str})
-    missing = [c for c in ("node_id", "timestamp", "temp_c") if c not in raw.columns]
-    if missing:
-        raise ComputewatchError(f"{path}: missing columns {missing}; a temperature file needs "
-                                "node_id, timestamp, temp_c")
-    try:
-        stamps = pd.to_datetime(raw["timestamp"], utc=True, format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise ComputewatchError(f"{path}: timestamp must be ISO 8601 with an offset ({exc})"
-                                ) from None
-    return pd.DataFrame({"node_id": raw["node_id"], "interval_start": stamps,
-                         "temp_c": pd.to_numeric(raw["temp_c"], errors="coerce")})
-
-
-def write_regional(grid: GridData, out: Path, temperature: pd.DataFrame | None = None
-                   ) -> tuple[str | None, pd.DataFrame]:
-    """regional.geojson in out when the bundle has area nodes; its path and the table."""
-    frame = regional_frame(grid.nodes, grid.load, grid.price, temperature)
+def write_regional(frame: gpd.GeoDataFrame, out: Path) -> str | None:
+    """regional.geojson in out from regional_frame's result; None when there are no areas."""
     if frame.empty:
-        return None, pd.DataFrame(frame.drop(columns="geometry"))
+        return None
     path = out / "regional.geojson"
     write_geojson(feature_collection(frame, id_field="node_id"), path)
-    return str(path), pd.DataFrame(frame.drop(columns="geometry"))
+    return str(path)

@@ -116,3 +116,17 @@ def read_price(path: Path, log: ProblemLog, assume_utc: bool = False) -> pd.Data
     frame["price"] = _values(frame, "price", path, log, allow_negative=True)
     frame = frame.dropna(subset=["interval_start", "price"])[["interval_start", "price"]]
     return _dedupe_sort(frame, ["interval_start"], path, log) if len(frame) else None
+
+
+def read_temperature(path: Path, log: ProblemLog, assume_utc: bool = False) -> pd.DataFrame:
+    """Hourly temperature per area as node_id, interval_start (UTC), temp_c; faults counted.
+
+    Not part of the bundle: `computewatch regional --temperature` reads it to normalise
+    baseload for weather.
+    """
+    frame = _read_csv(path, ["node_id", "timestamp", "temp_c"])
+    frame["interval_start"] = parse_timestamps(frame, path, log, assume_utc)
+    frame["temp_c"] = _values(frame, "temp_c", path, log, allow_negative=True)
+    frame = frame.dropna(subset=["interval_start", "temp_c"])
+    return _dedupe_sort(frame[["node_id", "interval_start", "temp_c"]],
+                        ["node_id", "interval_start"], path, log)

@@ -72,16 +72,16 @@ def test_flat_step_is_flagged_and_short_series_is_not_judged():
 def test_temperature_file_is_read_and_checked(tmp_path):
     import pytest
 
-    from pipelines.errors import ComputewatchError
-    from pipelines.regional import read_temperature
+    from pipelines.bundle.grid import read_temperature
+    from pipelines.errors import ComputewatchError, ProblemLog
 
     good = tmp_path / "t.csv"
     good.write_text("node_id,timestamp,temp_c\nDOM,2024-07-01T18:00:00-04:00,33.5\n")
-    frame = read_temperature(good)
+    frame = read_temperature(good, ProblemLog(root=tmp_path))
     assert frame["interval_start"].iloc[0] == pd.Timestamp("2024-07-01T22:00:00Z")
     assert frame["temp_c"].iloc[0] == 33.5
     bad = tmp_path / "bad.csv"
     bad.write_text("node_id,time,temperature\nDOM,2024-07-01T18:00:00Z,30\n")
     with pytest.raises(ComputewatchError, match=r"bad.csv: missing columns \['timestamp', "
                        r"'temp_c'\]"):
-        read_temperature(bad)
+        read_temperature(bad, ProblemLog(root=tmp_path))
