@@ -27,7 +27,7 @@ from pipelines.atomic import atomic_write_text
 from pipelines.bundle.region import utm_crs_for
 from pipelines.cache import StageCache
 from pipelines.export.geojson import feature_collection, write_geojson
-from pipelines.retry import RETRIES, retry_delays, retry_transient
+from pipelines.retry import RETRIES, retry_delays, retry_transient, settle
 from pipelines.sources.eia import fetch_months, read_eia930
 from pipelines.sources.http import PoliteClient, SourceError, redact
 from pipelines.sources.meters import gridstatus_load, read_meter_nodes, read_meters
@@ -92,14 +92,14 @@ def eia_task(s: SourceSettings, code: str, start: str, end: str) -> pd.DataFrame
         client.close()
 
 
-def _area(bbox: tuple[float, ...]) -> shapely.Polygon:
-    """The region's bbox as the drawn extent of an area node (EIA gives no geometry)."""
-    return shapely.box(*bbox)
+def _area_node(node_id: str, bbox: tuple[float, ...], kind: str | None = None) -> dict:
+    """An area node drawn as the region's bbox (EIA and ISOs give no geometry).
 
-
-def _fail(state: object) -> BaseException:
-    exc = state.result(raise_on_failure=False)
-    return exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
+    A code with a dash (PJM-DOM) is a sub-BA, one without a balancing area.
+    """
+    return {"node_id": node_id, "kind": kind or ("sub_ba" if "-" in node_id else
+                                                 "balancing_area"),
+            "geometry": shapely.box(*bbox)}
 
 
 def _grid(s: SourceSettings, req: FetchRequest, report: dict
@@ -108,13 +108,11 @@ def _grid(s: SourceSettings, req: FetchRequest, report: dict
     nodes, loads = [], []
     futures = [(code, eia_task.submit(s, code, req.start, req.end)) for code in req.eia]
     for code, fut in futures:
-        state = fut.wait() or fut.state
-        if state.is_completed():
-            loads.append(fut.result())
-            nodes.append({"node_id": code, "kind": "sub_ba" if "-" in code else
-                          "balancing_area", "geometry": _area(req.bbox)})
+        frame, exc = settle(fut)
+        if exc is None:
+            loads.append(frame)
+            nodes.append(_area_node(code, req.bbox))
             continue
-        exc = _fail(state)
         if getattr(exc, "status", None) in (401, 403) or "no API key" in str(exc):
             raise SourceError(f"EIA refused the request for {code}: {exc}")
         report["failed"].append({"source": "eia", "id": code, "error": redact(str(exc))})
@@ -122,12 +120,11 @@ def _grid(s: SourceSettings, req: FetchRequest, report: dict
     for path in req.eia930:
         frame = read_eia930(Path(path))
         loads.append(frame)
-        nodes += [{"node_id": n, "kind": "sub_ba" if "-" in n else "balancing_area",
-                   "geometry": _area(req.bbox)} for n in sorted(frame["node_id"].unique())]
+        nodes += [_area_node(n, req.bbox) for n in sorted(frame["node_id"].unique())]
     for iso in req.gridstatus:
         loads.append(gridstatus_load(iso, pd.Timestamp(req.start, tz="UTC"),
                                      pd.Timestamp(req.end, tz="UTC")))
-        nodes.append({"node_id": iso, "kind": "iso", "geometry": _area(req.bbox)})
+        nodes.append(_area_node(iso, req.bbox, kind="iso"))
     if req.meters:
         loads.append(read_meters(Path(req.meters)))
         if not req.meter_nodes:
@@ -151,14 +148,12 @@ def _imagery(s: SourceSettings, req: FetchRequest, report: dict) -> None:
     folder = Path(req.out) / "imagery"
     futures = [(sc, scene_fetch_task.submit(sc, req.bbox, folder)) for sc in scenes]
     for scene, fut in futures:
-        state = fut.wait() or fut.state
-        if not state.is_completed():
-            exc = _fail(state)
+        outcome, exc = settle(fut)
+        if exc is not None:
             report["failed"].append({"source": "stac", "id": scene.item_id,
                                      "error": redact(str(exc))})
             log.warning("scene %s failed and is left out: %s", scene.item_id, redact(str(exc)))
             continue
-        outcome = fut.result()
         report["scenes"][{"fetched": "fetched", "cached": "already_there"}.get(
             outcome, "outside_bbox")] += 1
     log.info("imagery: %s", {k: v for k, v in report["scenes"].items() if k != "left_out"})

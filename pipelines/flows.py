@@ -45,7 +45,7 @@ from pipelines.features import (
 )
 from pipelines.model_store import load_model, model_checksum
 from pipelines.regional import regional_frame, write_regional
-from pipelines.retry import RETRIES, retry_delays, retry_transient
+from pipelines.retry import RETRIES, retry_delays, retry_transient, settle
 
 log = logging.getLogger("computewatch")
 DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/features.py", "pipelines/detect.py",
@@ -169,13 +169,13 @@ class DetectRun:
         with _progress(self.progress and bool(todo)) as bar:
             job = bar.add_task("scenes", total=len(todo))
             for skey, scene, fut in todo:
-                state = fut.wait() or fut.state
-                if state.is_completed():
-                    results[skey] = fut.result()
-                    self.cache.put("scene", skey, results[skey])
+                result, exc = settle(fut)
+                if exc is None:
+                    results[skey] = result
+                    self.cache.put("scene", skey, result)
                 else:
                     failed += 1
-                    bundle.scene_failed(scene, state.result(raise_on_failure=False))
+                    bundle.scene_failed(scene, exc)
                 bar.advance(job)
         self.scene_counts = {"read": len(todo) - failed, "from_cache": len(results) -
                              (len(todo) - failed), "failed": failed}

@@ -45,7 +45,21 @@ def is_transient(exc: BaseException | None) -> bool:
     return any(word in text for word in _TRANSIENT_WORDS)
 
 
+def failure(state: object) -> BaseException | None:
+    """The exception a failed Prefect state carries, if any."""
+    exc = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
+    return exc if isinstance(exc, BaseException) else None
+
+
 def retry_transient(task: object, task_run: object, state: object) -> bool:
     """Prefect retry_condition_fn: retry a failed source task only for a transient error."""
-    exc = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
-    return is_transient(exc if isinstance(exc, BaseException) else None)
+    return is_transient(failure(state))
+
+
+def settle(future: object) -> tuple[object, BaseException | None]:
+    """Wait for a submitted task: (its result, None), or (None, what it failed with)."""
+    future.wait()  # type: ignore[attr-defined]
+    state = future.state  # type: ignore[attr-defined]
+    if state.is_completed():
+        return future.result(), None  # type: ignore[attr-defined]
+    return None, failure(state) or RuntimeError(state.message)

@@ -34,12 +34,12 @@ def api_key() -> str:
     return key
 
 
-def _facets(code: str) -> tuple[str, list[tuple[str, str]], str]:
-    """Route, facet parameters and node id of a respondent (PJM) or sub-BA (PJM-DOM)."""
+def _facets(code: str) -> tuple[str, list[tuple[str, str]]]:
+    """Route and facet parameters of a respondent (PJM) or a sub-BA (PJM-DOM)."""
     if "-" in code:
         parent, sub = code.split("-", 1)
-        return ROUTES["subba"], [("facets[parent][]", parent), ("facets[subba][]", sub)], code
-    return ROUTES["ba"], [("facets[respondent][]", code), ("facets[type][]", "D")], code
+        return ROUTES["subba"], [("facets[parent][]", parent), ("facets[subba][]", sub)]
+    return ROUTES["ba"], [("facets[respondent][]", code), ("facets[type][]", "D")]
 
 
 def _months(start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -59,7 +59,7 @@ def _page_rows(payload: object, url: str) -> tuple[list[dict], int]:
 def fetch_months(client: PoliteClient, base_url: str, code: str, start: pd.Timestamp,
                  end: pd.Timestamp, cache: StageCache) -> pd.DataFrame:
     """Hourly demand of one respondent or sub-BA: node_id, interval_start, mw."""
-    route, facets, node = _facets(code)
+    route, facets = _facets(code)
     url = f"{base_url.rstrip('/')}/{route}"
     key = api_key()
     settled = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=7)  # EIA revises recent hours
@@ -85,15 +85,15 @@ def fetch_months(client: PoliteClient, base_url: str, code: str, start: pd.Times
                 cache.put("eia", ckey, rows)
         frames.append(pd.DataFrame(rows))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    log.info("eia: %s: %d hourly rows (%d months asked, the rest from cache)", node, len(data),
+    log.info("eia: %s: %d hourly rows (%d months asked, the rest from cache)", code, len(data),
              asked)
     if data.empty:
         return pd.DataFrame({"node_id": [], "interval_start": [], "mw": []})
     period = pd.to_datetime(data["period"], format="%Y-%m-%dT%H", utc=True)
     units = set(data.get("value-units", pd.Series(dtype=str)).dropna().str.lower())
     if units - {"megawatthours", "megawatthour", "mwh"}:
-        raise SourceError(f"EIA: {node} values come in {sorted(units)}, not megawatthours")
-    out = pd.DataFrame({"node_id": node, "interval_start": period - HOUR_ENDING,
+        raise SourceError(f"EIA: {code} values come in {sorted(units)}, not megawatthours")
+    out = pd.DataFrame({"node_id": code, "interval_start": period - HOUR_ENDING,
                         "mw": pd.to_numeric(data["value"], errors="coerce")})
     return out[(out["interval_start"] >= start) & (out["interval_start"] < end)]
 
