@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.errors import BundleError, ComputewatchError, UsageError
@@ -67,7 +65,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from pipelines.runners import build_runner
 
     flow_fn = detect_flow.with_options(task_runner=build_runner(runner))
-    with _prefect_api(runner.kind):
+    from pipelines.server import prefect_api
+
+    # Dask workers are other processes: they need a server they can reach, not the
+    # temporary in-process one.
+    with prefect_api(start=runner.kind == "dask"):
         report = flow_fn(str(args.region), str(args.out), export, alert,
                          args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
                          args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
@@ -104,72 +106,24 @@ def cmd_deployments(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _prefect_api(kind: str) -> Iterator[None]:
-    """The Prefect API a detect run reports to.
-
-    A running server (PREFECT_API_URL, or the one `computewatch serve` started) is used, so
-    the run shows in its UI and skips the temporary server's start-up. Otherwise Dask
-    workers, being other processes, need a server they can reach: one runs for the length
-    of this command. Without Dask the temporary in-process server does.
-    """
-    from pipelines.server import running_api_url, start_server
-
-    url = running_api_url()
-    if url is not None:
-        with _api(url):
-            yield
-        return
-    if kind != "dask":
-        yield
-        return
-    server = start_server()
-    try:
-        with _api(server.api_url):
-            yield
-    finally:
-        server.stop()
-
-
-def _api(url: str) -> object:
-    """Point this process and its children at a Prefect API (settings are read at import)."""
-    import os
-
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    os.environ["PREFECT_API_URL"] = url
-    return temporary_settings(updates={PREFECT_API_URL: url})
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve every deployment on its schedule until Ctrl-C or SIGTERM."""
     from pipelines.config import load_config
-    from pipelines.server import running_api_url, start_server
+    from pipelines.server import prefect_api
 
     config = _config_path(args)
     load_config(config)
-    server, url = None, running_api_url()
-    if url is None:
-        server = start_server(args.port)
-        url = server.api_url
-    else:
-        log.info("using the Prefect server at %s", url)
-    try:
+    with prefect_api(start=True, port=args.port):
         from pipelines.schedule import serve_deployments
 
-        with _api(url):
-            serve_deployments(config)
-    finally:
-        if server is not None:
-            server.stop()
-            log.info("Prefect server stopped")
+        serve_deployments(config)
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one deployment now: on the served server if one is up, else in this process."""
     from pipelines.config import load_config
-    from pipelines.server import running_api_url
+    from pipelines.server import running_api_url, use_api
 
     config = _config_path(args)
     dep = load_config(config).deployment(args.deployment)
@@ -177,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if url is not None:
         from pipelines.schedule import trigger
 
-        with _api(url):
+        with use_api(url):
             log.info("triggering %s on %s; waiting for the served run", dep.name, url)
             result = trigger(dep.name, config, args.timeout)
         sys.stdout.write(f"{dep.name}: {result['state']} (flow run {result['flow_run_id']})\n")
@@ -211,8 +165,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         raise UsageError(f"--start and --end must be ISO dates (YYYY-MM-DD): {exc}") from None
     if end <= start:
         raise UsageError(f"--end {end} must be after --start {start}")
-    lon0, lat0, lon1, lat1 = args.bbox
-    if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+    from pipelines.bundle.region import is_lonlat_box
+
+    if not is_lonlat_box(tuple(args.bbox)):
         raise UsageError(f"--bbox {args.bbox} must be MIN_LON MIN_LAT MAX_LON MAX_LAT")
     from pipelines.fetch import FetchRequest, fetch_flow
 

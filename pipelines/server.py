@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +118,37 @@ def running_api_url() -> str | None:
         if url and healthy(url):
             return url
     return None
+
+
+def use_api(url: str) -> AbstractContextManager:
+    """Point this process and its children at a Prefect API (settings are read at import)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    os.environ["PREFECT_API_URL"] = url
+    return temporary_settings(updates={PREFECT_API_URL: url})
+
+
+@contextmanager
+def prefect_api(start: bool, port: int | None = None) -> Iterator[None]:
+    """Use a running Prefect server if there is one; else start one if asked, for the block.
+
+    A running server (PREFECT_API_URL, or the one `computewatch serve` started) makes runs
+    show in its UI and skips the temporary server's start-up. With start False and no
+    server, Prefect's temporary in-process server is used.
+    """
+    url = running_api_url()
+    if url is not None:
+        log.info("using the Prefect server at %s", url)
+        with use_api(url):
+            yield
+        return
+    if not start:
+        yield
+        return
+    server = start_server(port)
+    try:
+        with use_api(server.api_url):
+            yield
+    finally:
+        server.stop()
+        log.info("Prefect server stopped")

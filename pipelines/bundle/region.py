@@ -42,6 +42,12 @@ def _period_bound(path: Path, raw: dict, key: str) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def is_lonlat_box(bbox: tuple[float, ...]) -> bool:
+    """True for [min_lon, min_lat, max_lon, max_lat] in WGS84 degrees with min < max."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return -180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90
+
+
 def _bbox(path: Path, value: object) -> tuple[float, float, float, float]:
     try:
         bbox = tuple(float(v) for v in value)  # type: ignore[union-attr]
@@ -51,8 +57,7 @@ def _bbox(path: Path, value: object) -> tuple[float, float, float, float]:
     if len(bbox) != 4:
         raise BundleError(f"{path}: bbox must be four numbers [min_lon, min_lat, max_lon, "
                           f"max_lat], got {len(bbox)}")
-    min_lon, min_lat, max_lon, max_lat = bbox
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+    if not is_lonlat_box(bbox):
         raise BundleError(f"{path}: bbox {list(bbox)} is not a WGS84 lon/lat box with "
                           "min < max (degrees; projected metres are not accepted here)")
     return bbox  # type: ignore[return-value]

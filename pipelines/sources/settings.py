@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipelines.bundle.region import is_lonlat_box
+
 ENV_OVERRIDES = {"stac_url": "COMPUTEWATCH_STAC_URL", "stac_signing": "COMPUTEWATCH_STAC_SIGNING",
                  "overpass_url": "COMPUTEWATCH_OVERPASS_URL", "eia_url": "COMPUTEWATCH_EIA_URL"}
 
@@ -54,8 +56,7 @@ class FetchSpec(BaseModel):
 
     @model_validator(mode="after")
     def _bbox(self) -> FetchSpec:
-        lon0, lat0, lon1, lat1 = self.bbox
-        if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+        if not is_lonlat_box(self.bbox):
             raise ValueError(f"bbox {list(self.bbox)} must be [min_lon, min_lat, max_lon, "
                              "max_lat] in degrees")
         return self
