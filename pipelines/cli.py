@@ -49,15 +49,17 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from pipelines.config import load_config
 
     cfg = load_config(args.config).defaults
-    export = args.export_threshold if args.export_threshold is not None else \
-        cfg.thresholds.export
-    alert = args.alert_threshold if args.alert_threshold is not None else cfg.thresholds.alert
+    params = cfg.flow_parameters()
+    for key in ("export_threshold", "alert_threshold", "hardware_year"):
+        if getattr(args, key) is not None:
+            params[key] = getattr(args, key)
+    export, alert = params["export_threshold"], params["alert_threshold"]
     if alert < export:
         raise UsageError(f"alert threshold {alert} is below export threshold {export}")
     read_region(args.region)  # a missing or bad region.yaml fails before Prefect starts
     from pipelines.flows import detect_flow
 
-    store = None if args.no_store else _store_url(args, cfg.alert_store)
+    params["alert_store"] = None if args.no_store else _store_url(args, cfg.alert_store)
     runner = cfg.task_runner
     if args.task_runner or args.dask_address:
         runner = runner.model_copy(update={"kind": "dask" if args.dask_address else
@@ -70,13 +72,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     # Dask workers are other processes: they need a server they can reach, not the
     # temporary in-process one.
     with prefect_api(start=runner.kind == "dask"):
-        report = flow_fn(str(args.region), str(args.out), export, alert,
-                         args.hardware_year or cfg.hardware_year, cfg.node_max_distance_m,
-                         args.assume_utc, progress=sys.stderr.isatty() and not args.quiet,
-                         alert_store=store,
-                         change_margins=(cfg.change_margins.score,
-                                         cfg.change_margins.it_mw_fraction),
-                         declared_within_m=cfg.declared_within_m)
+        report = flow_fn(str(args.region), str(args.out), assume_utc=args.assume_utc,
+                         progress=sys.stderr.isatty() and not args.quiet, **params)
     counts = report["counts"]
     sys.stdout.write(f"{counts['candidates']} candidates, {counts['alerts']} alerts: "
                      f"{report['outputs']['geojson']}\n")

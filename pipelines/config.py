@@ -53,6 +53,17 @@ class DetectSettings(Strict):
     declared_within_m: float = Field(100.0, ge=0)
     task_runner: RunnerSettings = RunnerSettings()
 
+    def flow_parameters(self) -> dict:
+        """detect_flow's keyword arguments from these settings (the store URL as written)."""
+        return {"export_threshold": self.thresholds.export,
+                "alert_threshold": self.thresholds.alert,
+                "hardware_year": self.hardware_year,
+                "node_max_distance_m": self.node_max_distance_m,
+                "alert_store": self.alert_store,
+                "change_margins": (self.change_margins.score,
+                                   self.change_margins.it_mw_fraction),
+                "declared_within_m": self.declared_within_m}
+
 
 class Schedule(Strict):
     """A cron expression and its timezone (IANA name)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -125,13 +126,13 @@ class DetectRun:
         """A stage's cache key: its name, the code, and what it depends on."""
         return key_of(stage, self.code, *parts)
 
-    @property
+    @cached_property
     def scored_key(self) -> str:
         """Everything that decides the candidates: all inputs, the model, the options."""
         return self.key("scored", self.keys.files, self.keys.scenes, self.model_sha,
                         vars(self.opts), self.assume_utc)
 
-    @property
+    @cached_property
     def weights_key(self) -> str:
         """The weights depend on the grid (region.yaml) and the footprints only."""
         return self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))

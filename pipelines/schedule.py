@@ -30,15 +30,9 @@ def resolve_path(value: str, base: Path) -> str:
 
 def detect_parameters(region: str, output: str, settings: DetectSettings, base: Path) -> dict:
     """detect_flow's parameters for one deployment."""
-    return {"region": resolve_path(region, base), "out": resolve_path(output, base),
-            "export_threshold": settings.thresholds.export,
-            "alert_threshold": settings.thresholds.alert,
-            "hardware_year": settings.hardware_year,
-            "node_max_distance_m": settings.node_max_distance_m,
-            "alert_store": resolve_store(settings.alert_store, base),
-            "change_margins": (settings.change_margins.score,
-                               settings.change_margins.it_mw_fraction),
-            "declared_within_m": settings.declared_within_m}
+    return {**settings.flow_parameters(), "region": resolve_path(region, base),
+            "out": resolve_path(output, base),
+            "alert_store": resolve_store(settings.alert_store, base)}
 
 
 def _forward_logs_to_prefect() -> None:
