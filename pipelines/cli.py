@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from pipelines.errors import BundleError, ComputewatchError, UsageError
+from pipelines.redact import redact
 from pipelines.settings import configure_logging, configure_prefect
 
 log = logging.getLogger("computewatch")
@@ -45,21 +46,20 @@ def _store_url(args: argparse.Namespace, configured: str) -> str:
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run the Prefect detect flow on a region and write the candidate files."""
-    from pipelines.bundle.region import read_region
     from pipelines.config import load_config
+    from pipelines.preflight import check_detect
+    from pipelines.redact import stash_secret
 
-    cfg = load_config(args.config).defaults
+    cfg = load_config(args.config).defaults.with_overrides(
+        export=args.export_threshold, alert=args.alert_threshold,
+        hardware_year=args.hardware_year)
     params = cfg.flow_parameters()
-    for key in ("export_threshold", "alert_threshold", "hardware_year"):
-        if getattr(args, key) is not None:
-            params[key] = getattr(args, key)
-    export, alert = params["export_threshold"], params["alert_threshold"]
-    if alert < export:
-        raise UsageError(f"alert threshold {alert} is below export threshold {export}")
-    read_region(args.region)  # a missing or bad region.yaml fails before Prefect starts
+    store = None if args.no_store else _store_url(args, cfg.alert_store)
+    # Before Prefect starts: region.yaml and grid size, --out, the store, the model.
+    check_detect(args.region, args.out, store, cfg.limits.limits())
     from pipelines.flows import detect_flow
 
-    params["alert_store"] = None if args.no_store else _store_url(args, cfg.alert_store)
+    params["alert_store"] = stash_secret(store) if store else None
     runner = cfg.task_runner
     if args.task_runner or args.dask_address:
         runner = runner.model_copy(update={"kind": "dask" if args.dask_address else
@@ -105,12 +105,16 @@ def cmd_deployments(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve every deployment on its schedule until Ctrl-C or SIGTERM."""
+    from pipelines.server import prefect_api, serve_lock, stop_serving
+
+    if args.stop:
+        sys.stdout.write(stop_serving() + "\n")
+        return 0
     from pipelines.config import load_config
-    from pipelines.server import prefect_api
 
     config = _config_path(args)
     load_config(config)
-    with prefect_api(start=True, port=args.port):
+    with serve_lock(), prefect_api(start=True, port=args.port):
         from pipelines.schedule import serve_deployments
 
         serve_deployments(config)
@@ -279,7 +283,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                              f"{r['predicted_class'] or '':18} {r['alert_state']:10} "
                              f"{r['status']:13} {r['last_seen']}\n")
     elif args.action == "show":
-        detail = st.alert_detail(engine, args.id)
+        detail = st.alert_detail(engine, args.id, args.region)
         detail["feature"] = json.loads(detail["feature"])
         sys.stdout.write(json.dumps(detail, indent=2) + "\n")
     elif args.action == "set":
@@ -289,12 +293,17 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     elif args.action == "labels":
         import pandas as pd
 
+        from pipelines.preflight import check_output_file
+
+        check_output_file(args.out)
         rows = st.labelled_examples(engine)
         pd.DataFrame(rows).to_csv(args.out, index=False)
         log.info("%d labelled examples written to %s (train with --labels)", len(rows),
                  args.out)
     else:
-        write_geojson(st.queue_collection(engine), args.out)
+        from pipelines.preflight import check_output_file
+
+        write_geojson(st.queue_collection(engine), check_output_file(args.out))
         log.info("alert queue written to %s", args.out)
     return 0
 
@@ -309,6 +318,7 @@ def _alerts_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--min-score", type=float, default=None)
     a = acts.add_parser("show", help="one alert with its history and decisions")
     a.add_argument("id", help="facility_id")
+    a.add_argument("--region", default=None, help="region name, if the id is in several")
     a = acts.add_parser("set", help="record a decision: new, investigating, confirmed, "
                         "dismissed or declared")
     a.add_argument("id", help="facility_id")
@@ -433,6 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
     p.add_argument("--port", type=int, default=None,
                    help="port of the local Prefect server (default: a free one)")
+    p.add_argument("--stop", action="store_true",
+                   help="stop this project's serve and its Prefect server, then exit")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="run one deployment now (on the served server if it is up)")
@@ -459,10 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as exc:
-        log.error("computewatch: %s", exc)
+        log.error("computewatch: %s", redact(str(exc)))
         return 2
     except (BundleError, ComputewatchError) as exc:
-        log.error("computewatch: %s", exc)
+        log.error("computewatch: %s", redact(str(exc)))
         return 1
     except KeyboardInterrupt:
         log.error("computewatch: interrupted")
@@ -471,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         log.error("computewatch: unexpected error: %s: %s (run with -v for the traceback)",
-                  type(exc).__name__, exc)
+                  type(exc).__name__, redact(str(exc)))
         return 1
 
 

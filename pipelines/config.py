@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipelines.bundle.limits import Limits
 from pipelines.errors import UsageError
 from pipelines.runners import RunnerSettings
 from pipelines.settings import PROJECT_ROOT
@@ -42,6 +43,17 @@ class ChangeMargins(Strict):
     it_mw_fraction: float = Field(0.2, gt=0)
 
 
+class LimitSettings(Strict):
+    """Sizes a bundle may reach before detect refuses it (pipelines/bundle/limits.py)."""
+
+    max_grid_pixels: int = Field(Limits.max_grid_pixels, gt=0)
+    max_load_file_mb: float = Field(Limits.max_load_file_mb, gt=0)
+
+    def limits(self) -> Limits:
+        """The reader's plain limits object."""
+        return Limits(self.max_grid_pixels, self.max_load_file_mb)
+
+
 class DetectSettings(Strict):
     """How detection runs: thresholds, hardware year, node attribution, the alert store."""
 
@@ -52,6 +64,22 @@ class DetectSettings(Strict):
     node_max_distance_m: float = Field(1500.0, gt=0)
     declared_within_m: float = Field(100.0, ge=0)
     task_runner: RunnerSettings = RunnerSettings()
+    limits: LimitSettings = LimitSettings()
+
+    def with_overrides(self, **overrides: object) -> DetectSettings:
+        """These settings with command-line values (None: not given), validated like the file."""
+        data = self.model_dump()
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key in ("export", "alert"):
+                data["thresholds"][key] = value
+            else:
+                data[key] = value
+        try:
+            return DetectSettings.model_validate(data)
+        except ValidationError as exc:
+            raise UsageError(_problems(exc)) from None
 
     def flow_parameters(self) -> dict:
         """detect_flow's keyword arguments from these settings (the store URL as written)."""
@@ -62,7 +90,9 @@ class DetectSettings(Strict):
                 "alert_store": self.alert_store,
                 "change_margins": (self.change_margins.score,
                                    self.change_margins.it_mw_fraction),
-                "declared_within_m": self.declared_within_m}
+                "declared_within_m": self.declared_within_m,
+                "max_grid_pixels": self.limits.max_grid_pixels,
+                "max_load_file_mb": self.limits.max_load_file_mb}
 
 
 class Schedule(Strict):
@@ -76,6 +106,15 @@ class Schedule(Strict):
         from prefect.client.schemas.schedules import CronSchedule
 
         CronSchedule(cron=self.cron, timezone=self.timezone)  # Prefect's own cron and tz checks
+        # The croniter Prefect schedules with (vendored in prefect 3): a cron such as
+        # `0 0 30 2 *` is well formed but never fires, which must be said now, not never.
+        from prefect._vendor.croniter import croniter
+        from prefect._vendor.croniter.croniter import CroniterBadDateError
+
+        try:
+            croniter(self.cron, datetime(2024, 1, 1)).get_next(datetime)
+        except CroniterBadDateError:
+            raise ValueError(f"cron {self.cron!r} never fires (no such date)") from None
         return self
 
     def next_runs(self, n: int = 1) -> list[datetime]:
@@ -158,5 +197,9 @@ def load_config(path: Path | None = None) -> FlowsConfig:
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"{path}: {problems}") from exc
+        raise UsageError(f"{path}: {_problems(exc)}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """Pydantic's errors as `key.path: message; ...`."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -29,6 +29,7 @@ from pipelines.alerts.evidence import write_packets
 from pipelines.alerts.store import Margins, open_store, record_run
 from pipelines.bundle.imagery import GridSpec, Scene
 from pipelines.bundle.keys import BUNDLE_FILES, BundleKeys, bundle_keys
+from pipelines.bundle.limits import Limits
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.cache import StageCache, code_fingerprint, key_of
 from pipelines.detect import DetectOptions, Scored, StageClock, run_report, score_and_build
@@ -45,6 +46,7 @@ from pipelines.features import (
     thermal_table,
 )
 from pipelines.model_store import load_model, model_checksum
+from pipelines.redact import with_secret
 from pipelines.regional import regional_frame, write_regional
 from pipelines.retry import RETRIES, retry_delays, retry_transient, settle
 
@@ -55,9 +57,9 @@ DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/features.py", "pipeli
 
 
 @task(name="read-bundle", cache_policy=NONE)
-def read_task(region: str, assume_utc: bool) -> RegionBundle:
+def read_task(region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
     """Read and check the region bundle."""
-    return read_bundle(region, assume_utc=assume_utc)
+    return read_bundle(region, assume_utc=assume_utc, limits=limits)
 
 
 @task(name="thermal-weights", cache_policy=NONE)
@@ -100,8 +102,9 @@ class DetectRun:
     """One detect run's stages, each reusing the cache where its key is already there."""
 
     def __init__(self, region: str, opts: DetectOptions, assume_utc: bool, progress: bool,
-                 cache: StageCache) -> None:
+                 cache: StageCache, limits: Limits = Limits()) -> None:
         self.region, self.opts, self.assume_utc = region, opts, assume_utc
+        self.limits = limits
         self.progress, self.cache = progress, cache
         self.clock = StageClock()
         self.scene_counts = {"read": 0, "from_cache": 0, "failed": 0}
@@ -115,7 +118,7 @@ class DetectRun:
         """The region bundle, read on first use only (a fully cached run never reads it)."""
         if self._bundle is None:
             t = time.perf_counter()
-            self._bundle = read_task(self.region, self.assume_utc)
+            self._bundle = read_task(self.region, self.assume_utc, self.limits)
             self.clock.add("read", time.perf_counter() - t)
             b = self._bundle
             log.info("read: %d facilities, %d scenes, %d grid nodes, %d load rows",
@@ -260,13 +263,21 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
                 assume_utc: bool = False, progress: bool = False,
                 alert_store: str | None = None, evidence: bool = True,
                 change_margins: tuple[float, float] = (0.1, 0.2),
-                declared_within_m: float = 100.0) -> dict:
-    """Read a region bundle, compute evidence, score, and export candidates to out."""
+                declared_within_m: float = 100.0,
+                max_grid_pixels: int = Limits.max_grid_pixels,
+                max_load_file_mb: float = Limits.max_load_file_mb) -> dict:
+    """Read a region bundle, compute evidence, score, and export candidates to out.
+
+    alert_store is a URL without its password (Prefect keeps flow parameters in its
+    database): the password comes from pipelines.redact.stash_secret or the driver's own
+    sources (PGPASSWORD, ~/.pgpass).
+    """
     opts = DetectOptions(export_threshold, alert_threshold, hardware_year, node_max_distance_m,
                          declared_within_m)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t = time.perf_counter()
-    run = DetectRun(region, opts, assume_utc, progress, StageCache())
+    run = DetectRun(region, opts, assume_utc, progress, StageCache(),
+                    Limits(max_grid_pixels, max_load_file_mb))
     run.clock.add("hash_inputs", time.perf_counter() - t)
     run_id = "cw-" + key_of(run.scored_key, change_margins)[:20]
     log.info("run %s on %s (flow run %s)", run_id, region, flow_run.get_id() or "local")
@@ -278,7 +289,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     collection = feature_collection(candidates)
     if alert_store:
         collection["features"] = record_run(
-            open_store(alert_store), scored.region_name, run_id, started,
+            open_store(with_secret(alert_store)), scored.region_name, run_id, started,
             collection["features"], Margins(*change_margins), scored.model_inputs)
         candidates = with_states(candidates, collection["features"])
         states = pd.Series([f["properties"]["alert_state"] for f in collection["features"]])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import zipfile
 from pathlib import Path
 
 from detectors.classifier import Model
@@ -32,6 +34,11 @@ TRUSTED_TYPES = [
     "sklearn.preprocessing._label.LabelEncoder",
     "builtins.slice",
 ]
+
+
+# Models loaded in this process by path, checksum and file identity (mtime, size), so that
+# preflight and the flow load it once and a changed file is checked again.
+_LOADED: dict[tuple[str, str, int, int], Model] = {}
 
 
 class ModelError(ComputewatchError):
@@ -76,6 +83,11 @@ def load_model(path: Path = MODEL_PATH) -> Model:
         raise ModelError(f"{path}: model or its .sha256 is missing; rebuild it with "
                          "`computewatch train`")
     expected = sum_path.read_text().split()[0]
+    stat = path.stat()
+    memo_key = (str(path.resolve()), expected, stat.st_mtime_ns, stat.st_size)
+    memo = _LOADED.get(memo_key)
+    if memo is not None:
+        return memo
     if sha256(path) != expected:
         raise ModelError(f"{path}: sha256 does not match {sum_path.name}; the file was altered "
                          "or corrupted: restore it from git or rebuild with `computewatch train`")
@@ -86,5 +98,18 @@ def load_model(path: Path = MODEL_PATH) -> Model:
         payload = sio.load(path, trusted=TRUSTED_TYPES)
     except UntrustedTypesFoundException as exc:
         raise ModelError(f"{path}: holds types outside the allow-list: {exc}") from exc
-    return Model(payload["classifier"], payload["mw_regressors"], payload["version"],
-                 payload["features"])
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, AttributeError,
+            ImportError, json.JSONDecodeError) as exc:
+        # skops reads a zip of JSON schemas: a file that passes the checksum but is not one
+        # (a checksum recomputed over a broken file) fails in any of these ways.
+        raise ModelError(f"{path}: not a readable skops model ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}); restore it from git or rebuild it with "
+                         "`computewatch train`") from None
+    if not isinstance(payload, dict) or not {"classifier", "mw_regressors", "version",
+                                              "features"} <= set(payload):
+        raise ModelError(f"{path}: not a computewatch model (keys missing); restore it from "
+                         "git or rebuild it with `computewatch train`")
+    model = Model(payload["classifier"], payload["mw_regressors"], payload["version"],
+                  payload["features"])
+    _LOADED[memo_key] = model
+    return model

@@ -11,9 +11,9 @@ import geopandas as gpd
 import pandas as pd
 
 from detectors.regional import regional_table
+from pipelines.bundle.grid import AREA_KINDS
 from pipelines.export.geojson import feature_collection, write_geojson
 
-AREA_KINDS = {"balancing_area", "sub_ba", "zone", "area", "iso", "rto"}
 
 
 def area_nodes(nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -15,6 +15,7 @@ from prefect import flow
 
 from pipelines.config import DetectSettings, FlowsConfig, load_config, resolve_store
 from pipelines.flows import detect_flow
+from pipelines.redact import stash_secret
 from pipelines.runners import build_runner
 from pipelines.sources.settings import FetchSpec, SourceSettings
 
@@ -29,10 +30,10 @@ def resolve_path(value: str, base: Path) -> str:
 
 
 def detect_parameters(region: str, output: str, settings: DetectSettings, base: Path) -> dict:
-    """detect_flow's parameters for one deployment."""
+    """detect_flow's parameters for one deployment (the store URL without its password)."""
     return {**settings.flow_parameters(), "region": resolve_path(region, base),
             "out": resolve_path(output, base),
-            "alert_store": resolve_store(settings.alert_store, base)}
+            "alert_store": stash_secret(resolve_store(settings.alert_store, base))}
 
 
 def _forward_logs_to_prefect() -> None:

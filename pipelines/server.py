@@ -4,13 +4,21 @@
 `prefect server start` on loopback with its SQLite database in the project's Prefect home,
 records where it listens in server.json there (so `computewatch run` finds it), and stops
 it on the way out.
+
+serve owns its server: one serve per Prefect home (a lock file held while it runs); the
+server is asked by the kernel to stop when serve dies, even by SIGKILL (Linux parent-death
+signal); a server.json whose process is gone or is not a Prefect server is stale and is
+removed, never attached to; `computewatch serve --stop` stops a serve and its server.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +50,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the server's child process: ask the kernel for SIGTERM when serve dies (Linux)."""
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def is_prefect_server(pid: int) -> bool:
+    """True when pid is alive and runs `prefect server start`."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"prefect" in cmdline and b"server" in cmdline and b"start" in cmdline
+
+
+def _state() -> dict | None:
+    """server.json, or None when absent or unreadable."""
+    path = prefect_home() / "server.json"
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
@@ -88,7 +124,7 @@ def start_server(port: int | None = None) -> LocalServer:
         process = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
              "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT, env=env,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
     server = LocalServer(api_url, process, log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -97,7 +133,8 @@ def start_server(port: int | None = None) -> LocalServer:
                               f" its log is {log_path}")
         if healthy(api_url):
             (home / "server.json").write_text(json.dumps({"api_url": api_url,
-                                                          "pid": process.pid}))
+                                                          "pid": process.pid,
+                                                          "serve_pid": os.getpid()}))
             log.info("Prefect server at %s (UI: %s; log: %s)", api_url,
                      api_url.removesuffix("/api"), log_path)
             return server
@@ -112,12 +149,85 @@ def running_api_url() -> str | None:
     url = os.environ.get("PREFECT_API_URL")
     if url:
         return url
-    state = prefect_home() / "server.json"
-    if state.is_file():
-        url = json.loads(state.read_text()).get("api_url")
-        if url and healthy(url):
-            return url
-    return None
+    state = _state()
+    if state is None:
+        return None
+    url, pid, owner = state.get("api_url"), state.get("pid"), state.get("serve_pid")
+    if not isinstance(pid, int) or not is_prefect_server(pid):
+        log.warning("%s is stale (its Prefect server, pid %s, is gone): removed",
+                    prefect_home() / "server.json", pid)
+        (prefect_home() / "server.json").unlink(missing_ok=True)
+        return None
+    if isinstance(owner, int) and not _alive(owner):
+        log.warning("the Prefect server (pid %s) outlived the serve that started it (pid %s): "
+                    "stopping it", pid, owner)
+        stop_serving()
+        return None
+    return url if isinstance(url, str) and healthy(url) else None
+
+
+@contextmanager
+def serve_lock() -> Iterator[None]:
+    """Hold the one-serve-per-project lock; refuse if another serve holds it."""
+    home = prefect_home()
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "serve.lock").open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise ServerError(f"another `computewatch serve` (pid {holder}) already serves "
+                              f"this project ({home}); stop it with `computewatch serve "
+                              "--stop` or use `computewatch run`") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
+
+
+def stop_serving(timeout: float = 30.0) -> str:
+    """Stop the project's serve and its server (or an orphaned server); say what was done."""
+    state = _state()
+    done = []
+    lock = prefect_home() / "serve.lock"
+    holder = lock.read_text().strip() if lock.is_file() else ""
+    if holder.isdigit() and _alive(int(holder)):
+        os.kill(int(holder), signal.SIGTERM)
+        done.append(f"serve (pid {holder}) asked to stop")
+        _wait_gone(int(holder), timeout)
+    pid = state.get("pid") if state else None
+    if isinstance(pid, int) and is_prefect_server(pid):
+        os.killpg(pid, signal.SIGTERM)
+        done.append(f"Prefect server (pid {pid}) stopped")
+        if not _wait_gone(pid, timeout):
+            os.killpg(pid, signal.SIGKILL)
+    (prefect_home() / "server.json").unlink(missing_ok=True)
+    return "; ".join(done) or "nothing was running"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return Path(f"/proc/{pid}").is_dir() and \
+        "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def use_api(url: str) -> AbstractContextManager:

@@ -7,6 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from pipelines.redact import RedactingFormatter
+from pipelines.redact import install as install_redaction
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 PREFECT_DEFAULTS = {
@@ -34,11 +37,15 @@ def configure_prefect(home: Path | None = None, verbosity: int = 0) -> None:
 
 
 def configure_logging(verbosity: int) -> None:
-    """Computewatch logs to stderr: INFO by default, DEBUG with -v, WARNING with -q."""
+    """Computewatch logs to stderr: INFO by default, DEBUG with -v, WARNING with -q.
+
+    Every record of the process is redacted (pipelines/redact.py), whatever its logger.
+    """
+    install_redaction()
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s" if verbosity < 1 else
-                                           "%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(message)s" if verbosity < 1 else
+                                            "%(asctime)s %(name)s %(levelname)s %(message)s"))
     root = logging.getLogger("computewatch")
     root.handlers[:] = [handler]
     root.setLevel(level)

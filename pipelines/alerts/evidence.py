@@ -1,8 +1,10 @@
 """Evidence packets per alert: a thermal chip, a load chart and a summary an analyst can check.
 
-Written under OUT/evidence/<facility_id>/: thermal.png (median ΔT over the clear scenes,
+Written under OUT/evidence/<folder>/: thermal.png (median ΔT over the clear scenes,
 footprints outlined, scale bar), load.png (the last 90 days and the weekly profile, with
-price where present) and summary.md (the numbers and the top reasons).
+price where present) and summary.md (the numbers and the top reasons). The folder is the
+facility_id when it is a plain name, a hashed safe name otherwise: an id never decides a
+path (pipelines/paths.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import shapely
 from pipelines.atomic import atomic_path, atomic_write_text
 from pipelines.bundle.reader import RegionBundle
 from pipelines.cache import key_of
+from pipelines.paths import inside, safe_name
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -183,17 +186,23 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
     """
     root = out / "evidence"
     alerts = [f for f in collection["features"] if f["properties"]["alert"]]
-    keep = {str(f["id"]) for f in alerts}
-    if root.is_dir():
+    folders = {str(f["id"]): safe_name(str(f["id"])) for f in alerts}
+    if root.is_dir() and not root.is_symlink():
         for stale in root.iterdir():
-            if stale.is_dir() and stale.name not in keep:
+            if stale.name in folders.values():
+                continue
+            if stale.is_symlink() or stale.is_file():
+                stale.unlink()
+            elif stale.is_dir():
                 shutil.rmtree(stale)
-    stamps = {fid: key_of(inputs_key, fid) for fid in keep}
-    todo = [f for f in alerts if _read(root / str(f["id"]) / ".inputs") != stamps[str(f["id"])]]
+    stamps = {fid: key_of(inputs_key, fid) for fid in folders}
+    todo = [f for f in alerts
+            if _read(inside(out, "evidence", folders[str(f["id"])], ".inputs"))
+            != stamps[str(f["id"])]]
     chips = thermal_chips(bundle(), [str(f["id"]) for f in todo]) if todo else {}
     for f in todo:
         fid, props = str(f["id"]), f["properties"]
-        folder = root / fid
+        folder = inside(out, "evidence", folders[fid])
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".inputs").unlink(missing_ok=True)
         for old in ("thermal.png", "load.png"):
@@ -204,8 +213,8 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
         has_load = bool(node) and plot_load(bundle(), str(node).split(";"), folder / "load.png")
         atomic_write_text(folder / "summary.md", summary_md(props, fid in chips, has_load))
         atomic_write_text(folder / ".inputs", stamps[fid])
-    return {fid: f"evidence/{fid}/summary.md" for fid in sorted(keep)}
+    return {fid: f"evidence/{name}/summary.md" for fid, name in sorted(folders.items())}
 
 
 def _read(path: Path) -> str | None:
-    return path.read_text() if path.is_file() else None
+    return path.read_text() if path.is_file() and not path.is_symlink() else None

@@ -27,9 +27,11 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from detectors.classifier import CLASSES
 from pipelines.errors import ComputewatchError
+from pipelines.redact import redact
 
 SCHEMA_VERSION = 2
 # Columns that bring a store from the version before the key up to the key, added in order
@@ -88,7 +90,7 @@ def open_store(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 60} if url.startswith("sqlite")
                                else {})
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
-        raise AlertStoreError(f"alert store {url!r}: {exc}") from exc
+        raise AlertStoreError(f"alert store {redact(url)!r}: {redact(str(exc))}") from None
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
         def _sqlite_isolation(dbapi_conn, _record):  # noqa: ANN001
@@ -97,6 +99,20 @@ def open_store(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        _create_or_migrate(engine, url)
+    except SQLAlchemyError as exc:
+        reason = redact(str(getattr(exc, "orig", None) or exc)).strip().splitlines()[0]
+        raise AlertStoreError(f"alert store {redact(url)!r} cannot be opened for writing "
+                              f"({type(exc).__name__}: {reason}); check that its folder "
+                              "exists and is writable, or that the database server is up "
+                              "and the user may write (alert_store in flows.yaml, or "
+                              "--store)") from None
+    return engine
+
+
+def _create_or_migrate(engine: Engine, url: str) -> None:
+    """Create the tables or bring them to this schema version, in one transaction."""
     with engine.begin() as conn:
         existing = conn.dialect.has_table(conn, "schema_version")
         metadata.create_all(conn)
@@ -105,11 +121,11 @@ def open_store(url: str) -> Engine:
             conn.execute(schema.delete())
             conn.execute(schema.insert().values(version=SCHEMA_VERSION))
         elif version > SCHEMA_VERSION:
-            raise AlertStoreError(f"alert store {url!r} has schema {version}, newer than this "
-                                  f"computewatch ({SCHEMA_VERSION}): upgrade computewatch")
+            raise AlertStoreError(f"alert store {redact(url)!r} has schema {version}, newer "
+                                  f"than this computewatch ({SCHEMA_VERSION}): upgrade "
+                                  "computewatch")
         else:
             _migrate(conn, version)
-    return engine
 
 
 def _migrate(conn: object, version: int) -> None:
@@ -217,20 +233,12 @@ def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str
     if true_class is not None and true_class not in CLASSES:
         raise AlertStoreError(f"class {true_class!r} is not one of {', '.join(CLASSES)}")
     with engine.begin() as conn:
-        query = select(alerts.c.region).where(alerts.c.facility_id == facility_id)
-        if region:
-            query = query.where(alerts.c.region == region)
-        regions = conn.execute(query).scalars().all()
-        if not regions:
-            raise AlertStoreError(f"no alert for facility {facility_id!r}")
-        if len(regions) > 1:
-            raise AlertStoreError(f"facility {facility_id!r} is in several regions "
-                                  f"{regions}: name one with --region")
+        where = _one_region(conn, facility_id, region)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        conn.execute(alerts.update().where((alerts.c.region == regions[0])
+        conn.execute(alerts.update().where((alerts.c.region == where)
                                            & (alerts.c.facility_id == facility_id))
                      .values(status=status))
-        conn.execute(decisions.insert().values(region=regions[0], facility_id=facility_id,
+        conn.execute(decisions.insert().values(region=where, facility_id=facility_id,
                                                status=status, note=note, decided_by=by,
                                                decided_at=now, true_class=true_class))
 
@@ -251,16 +259,33 @@ def list_alerts(engine: Engine, status: str | None = None, min_score: float | No
     return sorted(rows, key=lambda r: (r["declared"], -(r["score"] or 0), r["facility_id"]))
 
 
-def alert_detail(engine: Engine, facility_id: str) -> dict:
-    """One alert with its history of runs and its decisions."""
+def _one_region(conn: object, facility_id: str, region: str | None) -> str:
+    """The region of facility_id's alert; an id in several regions needs region named."""
+    query = select(alerts.c.region).where(alerts.c.facility_id == facility_id)
+    if region:
+        query = query.where(alerts.c.region == region)
+    regions = sorted(conn.execute(query).scalars().all())  # type: ignore[attr-defined]
+    if not regions:
+        where = f" in region {region!r}" if region else ""
+        raise AlertStoreError(f"no alert for facility {facility_id!r}{where}")
+    if len(regions) > 1:
+        raise AlertStoreError(f"facility {facility_id!r} is in several regions "
+                              f"{regions}: name one with --region")
+    return regions[0]
+
+
+def alert_detail(engine: Engine, facility_id: str, region: str | None = None) -> dict:
+    """One alert of one region with its history of runs and its decisions."""
     with engine.connect() as conn:
-        row = conn.execute(select(alerts).where(alerts.c.facility_id == facility_id)).first()
-        if row is None:
-            raise AlertStoreError(f"no alert for facility {facility_id!r}")
+        region = _one_region(conn, facility_id, region)
+        row = conn.execute(select(alerts).where((alerts.c.facility_id == facility_id)
+                                                & (alerts.c.region == region))).first()
         hist = [r._asdict() for r in conn.execute(
-            select(history).where(history.c.facility_id == facility_id).order_by(history.c.id))]
+            select(history).where((history.c.facility_id == facility_id)
+                                  & (history.c.region == region)).order_by(history.c.id))]
         dec = [r._asdict() for r in conn.execute(
-            select(decisions).where(decisions.c.facility_id == facility_id)
+            select(decisions).where((decisions.c.facility_id == facility_id)
+                                    & (decisions.c.region == region))
             .order_by(decisions.c.id))]
     return {**row._asdict(), "history": hist, "decisions": dec}
 

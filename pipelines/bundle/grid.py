@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.errors import BundleError, ProblemLog
@@ -33,11 +34,16 @@ def _rows(index: pd.Index, limit: int = 5) -> str:
 
 def parse_timestamps(frame: pd.DataFrame, path: Path, log: ProblemLog,
                      assume_utc: bool) -> pd.Series:
-    """ISO 8601 timestamps to UTC; no offset is fatal unless assume_utc; unparsable rows NaT."""
+    """ISO 8601 timestamps to UTC; unreadable rows NaT, each kind of fault counted.
+
+    A file whose timestamps mostly lack a UTC offset is fatal unless assume_utc (local time
+    cannot be guessed); a few such rows among offset ones are dropped with a warning.
+    """
     raw = frame["timestamp"].fillna("").str.strip()
-    no_offset = ~raw.str.contains(OFFSET_RE, regex=True) & (raw != "")
-    if no_offset.any():
-        if not assume_utc:
+    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
+    no_offset = ~raw.str.contains(OFFSET_RE, regex=True) & parsed.notna()
+    if no_offset.any() and not assume_utc:
+        if no_offset.sum() * 2 > parsed.notna().sum():
             log.error(path, _rows(frame.index[no_offset]),
                       f"{int(no_offset.sum())} timestamps have no UTC offset "
                       f"(e.g. {raw[no_offset].iloc[0]!r})",
@@ -45,14 +51,21 @@ def parse_timestamps(frame: pd.DataFrame, path: Path, log: ProblemLog,
                       "if they are UTC", kind="timestamp_offset")
             return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
         log.warn(path, _rows(frame.index[no_offset]),
+                 f"{int(no_offset.sum())} timestamps without a UTC offset among timestamps "
+                 f"with one (e.g. {raw[no_offset].iloc[0]!r}); dropped", kind="bad_timestamp")
+        parsed = parsed.where(~no_offset)
+    elif no_offset.any():
+        log.warn(path, _rows(frame.index[no_offset]),
                  f"{int(no_offset.sum())} timestamps without offset taken as UTC (--assume-utc)",
                  kind="timestamp_assumed_utc")
-    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
-    bad = parsed.isna()
-    if bad.any():
-        log.warn(path, _rows(frame.index[bad]), f"{int(bad.sum())} rows with an unreadable "
-                 f"timestamp (e.g. {raw[bad].iloc[0]!r}); dropped", kind="bad_timestamp")
-    converted = ~raw.str.contains(r"(?:Z|[+-]00:?00)$", regex=True) & ~no_offset & ~bad
+    unreadable = parsed.isna() & ~no_offset
+    if unreadable.any():
+        log.warn(path, _rows(frame.index[unreadable]), f"{int(unreadable.sum())} rows with an "
+                 f"unreadable timestamp (e.g. {raw[unreadable].iloc[0][:40]!r}); dropped",
+                 "write timestamps as ISO 8601 with an offset, e.g. 2025-01-01T00:00:00Z",
+                 kind="bad_timestamp")
+    converted = ~raw.str.contains(r"(?:Z|[+-]00:?00)$", regex=True) & parsed.notna() & \
+        ~no_offset
     if converted.any():
         log.warn(path, _rows(frame.index[converted]),
                  f"{int(converted.sum())} timestamps with a non-UTC offset converted to UTC",
@@ -60,14 +73,37 @@ def parse_timestamps(frame: pd.DataFrame, path: Path, log: ProblemLog,
     return parsed
 
 
+# A metering point (substation, feeder) above 10 GW is not one: the largest smelter and
+# steel complexes draw 1 to 2 GW, the largest AI campuses announced about 5 GW (Epoch AI,
+# Frontier AI Data Centers). An area node (balancing area, zone) may carry a whole grid: the
+# largest, China's State Grid, peaked near 1.45 TW in 2024 (CEC); 2 TW bounds every area.
+MAX_NODE_MW = 10_000.0
+MAX_AREA_MW = 2_000_000.0
+AREA_KINDS = {"balancing_area", "sub_ba", "zone", "area", "iso", "rto"}
+
+
+def node_limits(kinds: pd.Series, polygonal: pd.Series) -> dict[str, float]:
+    """The largest believable load of each node id: an area's, or a metering point's."""
+    area = kinds.astype(str).str.lower().isin(AREA_KINDS) | polygonal.astype(bool)
+    return {str(n): MAX_AREA_MW if a else MAX_NODE_MW for n, a in area.items()}
+
+
 def _values(frame: pd.DataFrame, col: str, path: Path, log: ProblemLog,
-            allow_negative: bool) -> pd.Series:
-    values = pd.to_numeric(frame[col], errors="coerce")
-    bad = values.isna() if allow_negative else values.isna() | (values < 0)
+            limit: float | pd.Series | None) -> pd.Series:
+    """Numbers of a column; missing, non-finite, and (with a limit) out-of-range rows NaN.
+
+    limit None allows any finite value (prices go negative); otherwise values must lie in
+    [0, limit] (a number, or one per row).
+    """
+    values = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    bad = ~np.isfinite(values)
+    what = "missing, non-numeric or infinite"
+    if limit is not None:
+        bad |= (values < 0) | (values > limit)
+        what = "missing, negative, infinite or physically impossible"
     if bad.any():
-        what = "missing or non-numeric" if allow_negative else "negative, missing or NaN"
-        log.warn(path, _rows(frame.index[bad]), f"{int(bad.sum())} rows with {what} {col}; "
-                 "dropped", kind="bad_value")
+        log.warn(path, _rows(frame.index[bad]), f"{int(bad.sum())} rows with {what} {col} "
+                 f"(e.g. {frame[col][bad].iloc[0]!r}); dropped", kind="bad_value")
     return values.where(~bad)
 
 
@@ -85,9 +121,12 @@ def _dedupe_sort(frame: pd.DataFrame, keys: list[str], path: Path,
     return ordered.reset_index(drop=True)
 
 
-def read_load(path: Path, known_nodes: set[str], log: ProblemLog,
+def read_load(path: Path, limits: dict[str, float], log: ProblemLog,
               assume_utc: bool = False) -> pd.DataFrame:
-    """Load as node_id, interval_start (UTC), load_mw; sorted, deduplicated, faults counted."""
+    """Load as node_id, interval_start (UTC), load_mw; sorted, deduplicated, faults counted.
+
+    limits maps every known node id to its largest believable MW (node_limits).
+    """
     empty = pd.DataFrame({"node_id": pd.Series(dtype=str),
                           "interval_start": pd.Series(dtype="datetime64[ns, UTC]"),
                           "load_mw": pd.Series(dtype=float)})
@@ -95,9 +134,10 @@ def read_load(path: Path, known_nodes: set[str], log: ProblemLog,
         return empty
     frame = _read_csv(path, ["node_id", "timestamp", "mw"])
     frame["interval_start"] = parse_timestamps(frame, path, log, assume_utc)
-    frame["load_mw"] = _values(frame, "mw", path, log, allow_negative=False)
     frame["node_id"] = frame["node_id"].fillna("").str.strip()
-    unknown = ~frame["node_id"].isin(known_nodes)
+    unknown = ~frame["node_id"].isin(limits.keys())
+    frame["load_mw"] = _values(frame, "mw", path, log,
+                               limit=frame["node_id"].map(limits).fillna(MAX_NODE_MW))
     for node, rows in frame[unknown].groupby("node_id").groups.items():
         log.warn(path, _rows(rows), f"node_id {node!r} is not in grid/nodes.geojson; its "
                  f"{len(rows)} rows are not used", "add the node to grid/nodes.geojson",
@@ -113,7 +153,7 @@ def read_price(path: Path, log: ProblemLog, assume_utc: bool = False) -> pd.Data
         return None
     frame = _read_csv(path, ["timestamp", "price"])
     frame["interval_start"] = parse_timestamps(frame, path, log, assume_utc)
-    frame["price"] = _values(frame, "price", path, log, allow_negative=True)
+    frame["price"] = _values(frame, "price", path, log, limit=None)
     frame = frame.dropna(subset=["interval_start", "price"])[["interval_start", "price"]]
     return _dedupe_sort(frame, ["interval_start"], path, log) if len(frame) else None
 
@@ -126,7 +166,7 @@ def read_temperature(path: Path, log: ProblemLog, assume_utc: bool = False) -> p
     """
     frame = _read_csv(path, ["node_id", "timestamp", "temp_c"])
     frame["interval_start"] = parse_timestamps(frame, path, log, assume_utc)
-    frame["temp_c"] = _values(frame, "temp_c", path, log, allow_negative=True)
+    frame["temp_c"] = _values(frame, "temp_c", path, log, limit=None)
     frame = frame.dropna(subset=["interval_start", "temp_c"])
     return _dedupe_sort(frame[["node_id", "interval_start", "temp_c"]],
                         ["node_id", "interval_start"], path, log)

@@ -16,6 +16,7 @@ from rasterio.errors import RasterioError
 from rasterio.vrt import WarpedVRT
 
 from pipelines.errors import ProblemLog
+from pipelines.paths import id_problem, show_id
 
 # Landsat Collection 2 Level-2 surface temperature scaling (USGS, Landsat 8-9 C2 L2
 # Science Product Guide, LSDS-1619, table 6-1): K = DN * 0.00341802 + 149.0; DN 0 is fill.
@@ -84,9 +85,25 @@ def decode_kelvin(dn: np.ndarray) -> np.ndarray:
     return np.where(dn == ST_FILL, np.nan, dn.astype(np.float64) * ST_SCALE + ST_OFFSET)
 
 
+# A bundle is closed: bands are local GeoTIFFs inside it, opened by the GTiff driver only
+# (no VRT or other format that could point elsewhere), with no sidecar probing, and GDAL's
+# network file systems refuse every file (an allow-list of one extension nothing has).
+ALLOWED_DRIVER = "GTiff"
+CLOSED_GDAL_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+                   "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".computewatch-no-network",
+                   "GDAL_HTTP_TIMEOUT": "1"}
+BAND_DTYPE = "uint16"  # ST_B10 and QA_PIXEL are unsigned 16-bit (LSDS-1619 tables 6-1, 6-3)
+
+
+def open_band(path: Path) -> rasterio.io.DatasetReader:
+    """Open a local band GeoTIFF of a bundle with GDAL closed to the network."""
+    with rasterio.Env(**CLOSED_GDAL_ENV):
+        return rasterio.open(path, driver=ALLOWED_DRIVER)
+
+
 def _warp(href: Path, grid: GridSpec, nodata: int) -> np.ndarray:
     """Read a band onto the working grid by nearest neighbour (QA bits must never blend)."""
-    with rasterio.open(href) as src:
+    with rasterio.Env(**CLOSED_GDAL_ENV), open_band(href) as src:
         if CRS.from_user_input(src.crs) == grid.crs and src.transform == grid.transform and \
                 (src.width, src.height) == (grid.width, grid.height):
             return src.read(1)
@@ -96,64 +113,109 @@ def _warp(href: Path, grid: GridSpec, nodata: int) -> np.ndarray:
             return vrt.read(1)
 
 
-def asset_path(item: dict, key: str, item_path: Path) -> Path | None:
-    """An asset's local path; relative hrefs are taken from the item's folder."""
-    href = (item.get("assets") or {}).get(key, {}).get("href")
-    if not href:
-        return None
-    href = str(href)
+def asset_path(item: dict, key: str, item_path: Path, root: Path) -> tuple[Path | None, str]:
+    """An asset's local path inside the bundle root, or None and why it cannot be used.
+
+    Relative hrefs are taken from the item's folder; `file://` is accepted; any other
+    scheme, GDAL virtual file system (/vsicurl/ and the like) or a path leaving the bundle
+    is refused, so a bundle cannot make the tool read elsewhere or reach the network.
+    """
+    assets = item.get("assets")
+    asset = assets.get(key) if isinstance(assets, dict) else None
+    href = asset.get("href") if isinstance(asset, dict) else None
+    if not isinstance(href, str) or not href.strip():
+        return None, f"no `{key}` asset with an href"
+    href = href.strip()
     if href.startswith("file://"):
         href = href[len("file://"):]
+    if "://" in href or href.startswith("/vsi") or "\x00" in href:
+        return None, (f"asset `{key}` href {href[:80]!r} is not a local file; a bundle's "
+                      "bands must be files inside it")
     path = Path(href)
-    return path if path.is_absolute() else (item_path.parent / path).resolve()
+    path = (path if path.is_absolute() else item_path.parent / path).resolve()
+    base = root.resolve()
+    if base not in path.parents:
+        return None, (f"asset `{key}` href {href[:80]!r} lies outside the bundle folder; a "
+                      "bundle's bands must be files inside it")
+    return path, ""
 
 
-def read_scene(item_path: Path, log: ProblemLog) -> Scene | None:
+def _item_time(item: dict) -> pd.Timestamp | None:
+    """properties.datetime in UTC, or None if missing or not ISO 8601."""
+    props = item.get("properties")
+    value = props.get("datetime") if isinstance(props, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        acquired = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if pd.isna(acquired):
+        return None
+    return acquired.tz_localize("UTC") if acquired.tzinfo is None else acquired.tz_convert("UTC")
+
+
+def _band_problem(path: Path, key: str) -> tuple[str | None, CRS | None]:
+    """Why a band cannot be used (unreadable, no CRS, wrong dtype or band count), and its CRS."""
+    try:
+        with open_band(path) as src:
+            if src.crs is None:
+                return "has no CRS", None
+            if src.count != 1 or src.dtypes[0] != BAND_DTYPE:
+                return (f"has {src.count} band(s) of {src.dtypes[0]}, expected one "
+                        f"{BAND_DTYPE} band (Landsat C2 L2 {key})"), None
+            return None, CRS.from_user_input(src.crs)
+    except (RasterioError, OSError) as exc:
+        return f"cannot be opened as a GeoTIFF ({exc})", None
+
+
+def read_scene(item_path: Path, log: ProblemLog, root: Path | None = None) -> Scene | None:
     """Parse one STAC Item and open its bands' headers; None (with a warning) if unusable."""
+    root = root or item_path.parent.parent
     try:
         item = json.loads(item_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        log.warn(item_path, "", f"not valid JSON ({exc}); scene skipped", kind="scene_skipped")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        log.warn(item_path, "", f"not valid JSON ({str(exc)[:120]}); scene skipped",
+                 kind="scene_skipped")
         return None
     if not isinstance(item, dict) or item.get("type") != "Feature":
         log.warn(item_path, "", "not a STAC Item (type is not 'Feature'); scene skipped",
                  kind="scene_skipped")
         return None
     scene_id = str(item.get("id") or item_path.stem)
-    hrefs = {}
+    if (problem := id_problem(scene_id)) is not None:
+        log.warn(item_path, "", f"item id {show_id(scene_id)} {problem}; scene skipped",
+                 kind="scene_skipped")
+        return None
+    hrefs: dict[str, Path] = {}
     for key in (THERMAL_ASSET, QA_ASSET):
-        hrefs[key] = asset_path(item, key, item_path)
-        if hrefs[key] is None:
-            log.warn(item_path, scene_id, f"no `{key}` asset; scene skipped",
-                     "Landsat C2 L2 items need lwir11 (ST_B10) and qa_pixel",
-                     kind="scene_skipped")
+        path, why = asset_path(item, key, item_path, root)
+        if path is None:
+            log.warn(item_path, scene_id, f"{why}; scene skipped",
+                     "Landsat C2 L2 items need lwir11 (ST_B10) and qa_pixel as local GeoTIFFs "
+                     "inside the bundle", kind="scene_skipped")
             return None
-    try:
-        acquired = pd.Timestamp((item.get("properties") or {})["datetime"])
-        acquired = acquired.tz_localize("UTC") if acquired.tzinfo is None else \
-            acquired.tz_convert("UTC")
-    except (KeyError, ValueError, TypeError):
+        hrefs[key] = path
+    acquired = _item_time(item)
+    if acquired is None:
         log.warn(item_path, scene_id, "properties.datetime missing or not ISO 8601; "
                  "scene skipped", kind="scene_skipped")
         return None
     crs = None
     for key in (THERMAL_ASSET, QA_ASSET):
-        try:
-            with rasterio.open(hrefs[key]) as src:
-                if src.crs is None:
-                    raise RasterioError("no CRS")
-                crs = src.crs
-        except (RasterioError, OSError) as exc:
-            log.warn(item_path, scene_id, f"asset `{key}` ({hrefs[key].name}) cannot be "
-                     f"opened as a GeoTIFF ({exc}); scene skipped", kind="scene_skipped")
+        problem, crs = _band_problem(hrefs[key], key)
+        if problem is not None:
+            log.warn(item_path, scene_id, f"asset `{key}` ({hrefs[key].name}) {problem}; "
+                     "scene skipped", kind="scene_skipped")
             return None
     return Scene(scene_id, item_path, acquired, hrefs[THERMAL_ASSET], hrefs[QA_ASSET],
                  CRS.from_user_input(crs))
 
 
-def read_scenes(folder: Path, log: ProblemLog) -> list[Scene]:
-    """Every usable scene of imagery/, ordered by acquisition time."""
+def read_scenes(root: Path, log: ProblemLog) -> list[Scene]:
+    """Every usable scene of the bundle's imagery/, ordered by acquisition time."""
+    folder = root / "imagery"
     if not folder.is_dir():
         return []
-    scenes = [s for p in sorted(folder.glob("*.json")) if (s := read_scene(p, log))]
+    scenes = [s for p in sorted(folder.glob("*.json")) if (s := read_scene(p, log, root))]
     return sorted(scenes, key=lambda s: s.acquired)

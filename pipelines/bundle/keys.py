@@ -30,15 +30,18 @@ class BundleKeys:
         return {**self.files, **{f"scene:{k}": v for k, v in self.scenes.items()}}
 
 
-def _scene_key(item_path: Path) -> str:
-    """The item's hash plus its two assets' content hashes (or hrefs, if unreadable)."""
+def _scene_key(item_path: Path, root: Path) -> str:
+    """The item's hash plus its two assets' content hashes (or hrefs, if unusable).
+
+    Only hrefs inside the bundle are hashed: the key never reads a file the bundle may not.
+    """
     parts = {"item": file_sha256(item_path)}
     try:
         item = json.loads(item_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return key_of(parts)
     for asset in (THERMAL_ASSET, QA_ASSET):
-        path = asset_path(item, asset, item_path) if isinstance(item, dict) else None
+        path = asset_path(item, asset, item_path, root)[0] if isinstance(item, dict) else None
         parts[asset] = file_sha256(path) if path is not None and path.is_file() else str(path)
     return key_of(parts)
 
@@ -46,5 +49,5 @@ def _scene_key(item_path: Path) -> str:
 def bundle_keys(root: Path) -> BundleKeys:
     """Hash every input of a bundle (memoised, so an unchanged bundle is not read again)."""
     files = {name: file_sha256(root / name) for name in BUNDLE_FILES if (root / name).is_file()}
-    scenes = {p.name: _scene_key(p) for p in sorted((root / "imagery").glob("*.json"))}
+    scenes = {p.name: _scene_key(p, root) for p in sorted((root / "imagery").glob("*.json"))}
     return BundleKeys(files, scenes)

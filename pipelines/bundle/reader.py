@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from rasterio.errors import RasterioError
 
-from pipelines.bundle.grid import read_load, read_price
+from pipelines.bundle.grid import node_limits, read_load, read_price
 from pipelines.bundle.imagery import GridSpec, Scene, read_scenes
+from pipelines.bundle.limits import Limits, check_file_size, check_grid
 from pipelines.bundle.region import Region, read_region
 from pipelines.bundle.vectors import (
     read_declared,
@@ -80,33 +81,50 @@ class GridData:
     problems: ProblemLog
 
 
-def read_grid(root: Path | str, assume_utc: bool = False) -> GridData:
+def _limits(nodes: gpd.GeoDataFrame) -> dict[str, float]:
+    polygonal = nodes.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    return node_limits(nodes["kind"], polygonal)
+
+
+def read_grid(root: Path | str, assume_utc: bool = False,
+              limits: Limits = Limits()) -> GridData:
     """region.yaml, grid/nodes.geojson, grid/load.csv and grid/price.csv, checked."""
     root = Path(root)
     log = ProblemLog(root=root)
     region = read_region(root)
+    check_file_size(root / "grid" / "load.csv", limits.max_load_file_mb,
+                    "limits.max_load_file_mb")
     nodes = read_nodes(root / "grid" / "nodes.geojson", region.crs, log)
-    load = read_load(root / "grid" / "load.csv", set(nodes["node_id"]), log, assume_utc)
+    load = read_load(root / "grid" / "load.csv", _limits(nodes), log, assume_utc)
     price = read_price(root / "grid" / "price.csv", log, assume_utc)
     log.raise_if_errors()
     return GridData(region, nodes, load, price, log)
 
 
-def read_bundle(root: Path | str, assume_utc: bool = False) -> RegionBundle:
-    """Read every file of the bundle; raise BundleError listing every fatal problem."""
+def read_bundle(root: Path | str, assume_utc: bool = False,
+                limits: Limits = Limits()) -> RegionBundle:
+    """Read every file of the bundle; raise BundleError listing every fatal problem.
+
+    The working grid and the load file are checked against the limits before either is
+    allocated or read.
+    """
     root = Path(root)
     log = ProblemLog(root=root)
     region = read_region(root)
     crs = region.crs
+    grid = GridSpec.for_bbox(region.bbox, crs)
+    check_grid(grid.width, grid.height, root / "region.yaml", limits)
+    check_file_size(root / "grid" / "load.csv", limits.max_load_file_mb,
+                    "limits.max_load_file_mb")
     facilities = read_facilities(root / "facilities.geojson", crs, log)
     infrastructure = read_infrastructure(root / "infrastructure.geojson", crs, log)
     nodes = read_nodes(root / "grid" / "nodes.geojson", crs, log)
-    load = read_load(root / "grid" / "load.csv", set(nodes["node_id"]), log, assume_utc)
+    load = read_load(root / "grid" / "load.csv", _limits(nodes), log, assume_utc)
     price = read_price(root / "grid" / "price.csv", log, assume_utc)
-    scenes = read_scenes(root / "imagery", log)
+    scenes = read_scenes(root, log)
     declared = read_declared(root / "declared.geojson", crs, log)
     log.raise_if_errors()
-    bundle = RegionBundle(root, region, GridSpec.for_bbox(region.bbox, crs), facilities,
+    bundle = RegionBundle(root, region, grid, facilities,
                           infrastructure, nodes, load, price, scenes, declared, log)
     start, end = bundle.period
     if len(load):

@@ -12,6 +12,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from pipelines.errors import BundleError, ProblemLog
+from pipelines.paths import id_problem, show_id
 
 LONLAT_HINT = ("GeoJSON must be WGS84 lon/lat (RFC 7946); reproject it, "
                "e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson")
@@ -40,9 +41,45 @@ def _record(idx: int, key: object = None) -> str:
     return f"feature {idx}" + (f" ({key})" if key is not None and not pd.isna(key) else "")
 
 
+def drop_bad_ids(gdf: gpd.GeoDataFrame, id_col: str, path: Path,
+                 log: ProblemLog) -> gpd.GeoDataFrame:
+    """Skip features whose id is too long or holds control characters, each counted.
+
+    Such ids are never altered: an altered id would silently become another facility.
+    """
+    ids = gdf[id_col].astype(str)
+    problems = [id_problem(v) for v in ids]
+    bad = np.array([p is not None for p in problems], dtype=bool)
+    for i in np.flatnonzero(bad):
+        log.warn(path, f"feature {int(gdf.index[i])}", f"{id_col} {show_id(ids.iloc[i])} "
+                 f"{problems[i]}; skipped", f"give it a short printable {id_col}",
+                 kind="bad_id")
+    return gdf[~bad]
+
+
+def drop_unusable_geometries(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog,
+                             id_col: str | None) -> gpd.GeoDataFrame:
+    """Skip features with no geometry, an empty one, or NaN or infinite coordinates."""
+    geoms = gdf.geometry.values
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    coords, owner = shapely.get_coordinates(geoms, include_z=True, return_index=True)
+    nonfinite = np.zeros(len(gdf), dtype=bool)
+    nonfinite[owner[~np.isfinite(coords[:, :2]).all(axis=1)]] = True
+    bad = missing | empty | nonfinite
+    for i in np.flatnonzero(bad):
+        what = ("has no geometry" if missing[i] else "has an empty geometry" if empty[i]
+                else "has NaN or infinite coordinates")
+        key = gdf[id_col].iloc[i] if id_col and id_col in gdf else None
+        log.warn(path, _record(int(gdf.index[i]), key), f"{what}; skipped",
+                 "give every feature a real outline in lon/lat", kind="geometry_skipped")
+    return gdf[~bad]
+
+
 def keep_polygons(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog,
                   id_col: str) -> gpd.GeoDataFrame:
     """Skip non-polygons and repair invalid polygons, each with a counted warning."""
+    gdf = drop_unusable_geometries(gdf, path, log, id_col)
     geoms = gdf.geometry.values
     kinds = shapely.get_type_id(geoms)
     polygonal = np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
@@ -50,7 +87,8 @@ def keep_polygons(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog,
         kind = "no geometry" if geoms[i] is None else shapely.get_type_id(geoms[i])
         kind = {0: "a Point", 1: "a LineString", 2: "a LinearRing", 4: "a MultiPoint",
                 5: "a MultiLineString", 7: "a GeometryCollection"}.get(kind, kind)
-        log.warn(path, _record(i, gdf[id_col].iloc[i] if id_col in gdf else None),
+        log.warn(path, _record(int(gdf.index[i]), gdf[id_col].iloc[i] if id_col in gdf
+                               else None),
                  f"{kind} where a Polygon is expected; skipped",
                  "draw the building outline as a Polygon", kind="geometry_skipped")
     gdf = gdf[polygonal].copy()
@@ -94,6 +132,7 @@ def read_facilities(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
                  "give every building a unique facility_id", kind="missing_id")
     gdf = gdf[~missing].copy()
     gdf["facility_id"] = gdf["facility_id"].astype(str)
+    gdf = drop_bad_ids(gdf, "facility_id", path, log)
     dup = gdf["facility_id"].duplicated(keep=False)
     for fid, rows in gdf[dup].groupby("facility_id").groups.items():
         log.error(path, ", ".join(f"feature {r}" for r in rows),
@@ -108,16 +147,26 @@ def read_facilities(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
     return gdf.to_crs(crs).set_index("facility_id", drop=False)
 
 
+# The highest transmission voltage in service is 1,100 kV (State Grid Changji-Guquan UHVDC);
+# a tag above 2 MV is a typo or a unit slip, not a line.
+MAX_VOLTAGE_V = 2_000_000.0
+
+
 def parse_voltage(value: object) -> float:
-    """Highest voltage in volts of an OSM voltage tag ("345000;138000"), NaN if unknown."""
+    """Highest voltage in volts of an OSM voltage tag ("345000;138000"), NaN if unknown.
+
+    Values that are not finite, not positive or above MAX_VOLTAGE_V are not voltages.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return np.nan
     volts = []
     for part in str(value).replace(",", ";").split(";"):
         try:
-            volts.append(float(part.strip()))
+            v = float(part.strip())
         except ValueError:
             continue
+        if np.isfinite(v) and 0 < v <= MAX_VOLTAGE_V:
+            volts.append(v)
     return max(volts) if volts else np.nan
 
 
@@ -133,15 +182,20 @@ def read_infrastructure(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFra
         log.warn(path, "", "no `power` property: nothing read",
                  "tag features power=substation or power=line", kind="infrastructure")
         return empty
-    gdf = gdf[gdf.geometry.notna()].copy()
+    gdf = drop_unusable_geometries(gdf.reset_index(drop=True), path, log, None).copy()
     known = gdf["power"].isin(["substation", "line", "minor_line", "cable", "plant"])
     for i in np.flatnonzero(~known.values):
-        log.warn(path, _record(i), f"power={gdf['power'].iloc[i]!r} is not used; skipped",
-                 kind="infrastructure")
+        log.warn(path, _record(int(gdf.index[i])), f"power={gdf['power'].iloc[i]!r} is not "
+                 "used; skipped", kind="infrastructure")
     gdf = gdf[known]
-    volts = gdf["voltage"] if "voltage" in gdf.columns else pd.Series(np.nan, index=gdf.index)
-    gdf = gdf.assign(voltage_v=[parse_voltage(v) for v in volts])[["power", "voltage_v",
-                                                                    "geometry"]]
+    volts = gdf["voltage"] if "voltage" in gdf.columns else pd.Series(None, index=gdf.index)
+    parsed = np.array([parse_voltage(v) for v in volts], dtype=float)
+    unreadable = np.isnan(parsed) & volts.notna().to_numpy() & (volts.astype(str) != "")
+    for i in np.flatnonzero(unreadable):
+        log.warn(path, _record(int(gdf.index[i])), f"voltage {str(volts.iloc[i])[:40]!r} is "
+                 f"not a voltage in volts (0 to {MAX_VOLTAGE_V:,.0f}); taken as unknown",
+                 kind="bad_value")
+    gdf = gdf.assign(voltage_v=parsed)[["power", "voltage_v", "geometry"]]
     return gdf.to_crs(crs).reset_index(drop=True)
 
 
@@ -158,11 +212,12 @@ def read_nodes(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
                   f"{sorted(c for c in gdf.columns if c != 'geometry')}", kind="columns")
         return empty
     gdf = gdf.reset_index(drop=True)
-    bad = gdf["node_id"].isna() | gdf.geometry.isna()
+    bad = gdf["node_id"].isna()
     for i in np.flatnonzero(bad):
-        log.warn(path, _record(i), "node without node_id or geometry; skipped", kind="node")
-    gdf = gdf[~bad].copy()
+        log.warn(path, _record(i), "node without node_id; skipped", kind="node")
+    gdf = drop_unusable_geometries(gdf[~bad], path, log, "node_id").copy()
     gdf["node_id"] = gdf["node_id"].astype(str)
+    gdf = drop_bad_ids(gdf, "node_id", path, log)
     dup = gdf["node_id"].duplicated()
     for i in np.flatnonzero(dup):
         log.warn(path, _record(int(gdf.index[i]), gdf["node_id"].iloc[i]),
@@ -186,7 +241,8 @@ def read_declared(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame | N
         log.error(path, "", f"missing properties {sorted(missing)}; existing: "
                   f"{sorted(c for c in gdf.columns if c != 'geometry')}", kind="columns")
         return None
-    gdf = keep_polygons(gdf.reset_index(drop=True), path, log, "declared_id")
+    gdf = drop_bad_ids(gdf.reset_index(drop=True), "declared_id", path, log)
+    gdf = keep_polygons(gdf, path, log, "declared_id")
     gdf["declared_it_mw"] = pd.to_numeric(gdf["declared_it_mw"], errors="coerce")
     if "operator" not in gdf.columns:
         gdf["operator"] = None

@@ -5,7 +5,6 @@ Retrying is left to the Prefect source tasks (pipelines/retry.py decides what is
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from typing import Any
@@ -13,11 +12,9 @@ from typing import Any
 import httpx
 
 from pipelines.errors import ComputewatchError
+from pipelines.redact import redact
 
 USER_AGENT = "computewatch/0.2 (+https://github.com/computewatch; compute-treaty verification)"
-# EIA's api_key, and the query parameters of an Azure SAS token (Planetary Computer signing).
-_SECRET = re.compile(r"(?<![A-Za-z_])(api_key|apikey|token|sig|se|sv|sp|sr|st|skoid|sktid|"
-                     r"skt|ske|sks|skv)=([^&\s\"']+)", re.I)
 
 
 class SourceError(ComputewatchError):
@@ -26,11 +23,6 @@ class SourceError(ComputewatchError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-
-
-def redact(text: str) -> str:
-    """The text with API keys and signing tokens in URLs replaced by ***."""
-    return _SECRET.sub(lambda m: f"{m.group(1)}=***", text)
 
 
 class PoliteClient:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from pipelines.atomic import atomic_path, atomic_write_bytes
-from pipelines.sources.http import SourceError, redact
+from pipelines.paths import id_problem, inside, safe_name, show_id
+from pipelines.redact import redact
+from pipelines.sources.http import SourceError
 
 log = logging.getLogger("computewatch")
 PLATFORMS = {"landsat-8", "landsat-9"}  # TIRS: only Landsat 8 and 9 carry lwir11 (ST_B10)
@@ -29,6 +32,7 @@ PLATFORMS = {"landsat-8", "landsat-9"}  # TIRS: only Landsat 8 and 9 carry lwir1
 ASSET_KEYS = {"lwir11": ("lwir11", "ST_B10.TIF", "ST_B10", "lwir"),
               "qa_pixel": ("qa_pixel", "QA_PIXEL.TIF", "QA_PIXEL", "qa_pixel.tif")}
 NODATA = {"lwir11": 0, "qa_pixel": 1}  # ST_B10 fill is 0; QA_PIXEL bit 0 (value 1) is fill
+REMOTE_HREF = re.compile(r"https?://", re.I)
 FILE_SUFFIX = {"lwir11": "ST_B10.TIF", "qa_pixel": "QA_PIXEL.TIF"}
 # No directory listing or sidecar probing on open; GDAL itself does not retry (the task does).
 GDAL_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "GDAL_HTTP_MAX_RETRY": "0",
@@ -52,11 +56,23 @@ def platform_of(props: dict) -> str:
 
 def asset_href(item: dict, band: str) -> str | None:
     """The href of a band under any of its known asset keys."""
-    assets = item.get("assets") or {}
+    assets = item.get("assets")
+    if not isinstance(assets, dict):
+        return None
     for key in ASSET_KEYS[band]:
-        if key in assets and assets[key].get("href"):
-            return str(assets[key]["href"])
+        asset = assets.get(key)
+        if isinstance(asset, dict) and isinstance(asset.get("href"), str) and asset["href"]:
+            return asset["href"]
     return None
+
+
+def _cloud_cover(props: dict) -> float:
+    """eo:cloud_cover in per cent; an unreadable value counts as fully cloudy."""
+    try:
+        value = float(props.get("eo:cloud_cover", 0) or 0)
+    except (TypeError, ValueError):
+        return 100.0
+    return value if np.isfinite(value) else 100.0
 
 
 def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: str,
@@ -87,18 +103,29 @@ def search(url: str, collection: str, bbox: tuple[float, ...], start: str, end: 
                           status=getattr(exc, "status_code", None)) from None
     except (OSError, ValueError, ParametersError) as exc:
         raise SourceError(f"STAC {redact(url)}: {redact(str(exc))[:300]}") from None
-    scenes, left_out = [], {"not_landsat_8_or_9": 0, "too_cloudy": 0, "no_thermal_or_qa": 0}
+    scenes, left_out = [], {"not_landsat_8_or_9": 0, "too_cloudy": 0, "no_thermal_or_qa": 0,
+                            "bad_id": 0, "href_not_http": 0}
     for item in items:
-        props = item.get("properties") or {}
+        if id_problem(str(item.get("id", ""))) is not None or not item.get("id"):
+            left_out["bad_id"] += 1
+            log.warning("stac: an item with id %s is left out (empty, too long or control "
+                        "characters)", show_id(str(item.get("id", ""))))
+            continue
+        props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
         if platform_of(props) not in PLATFORMS:
             left_out["not_landsat_8_or_9"] += 1
             continue
-        if float(props.get("eo:cloud_cover", 0) or 0) >= max_cloud:
+        if _cloud_cover(props) >= max_cloud:
             left_out["too_cloudy"] += 1
             continue
         hrefs = {band: asset_href(item, band) for band in ASSET_KEYS}
         if None in hrefs.values():
             left_out["no_thermal_or_qa"] += 1
+            continue
+        if not all(REMOTE_HREF.match(h) for h in hrefs.values()):
+            # A catalogue serves remote COGs; a local path or a GDAL virtual file system
+            # (/vsi...) would make the fetch read this machine's files.
+            left_out["href_not_http"] += 1
             continue
         scenes.append(SceneRef(str(item["id"]), item, hrefs))
     log.info("stac: %d Landsat 8/9 scenes (left out: %s)", len(scenes),
@@ -140,14 +167,15 @@ def fetch_scene(scene: SceneRef, bbox: tuple[float, ...], folder: Path) -> str |
 
     An item already fetched (its JSON and both GeoTIFFs present) is not read again.
     """
-    item_path = folder / f"{scene.item_id}.json"
-    names = {band: f"{scene.item_id}_{FILE_SUFFIX[band]}" for band in ASSET_KEYS}
-    if item_path.is_file() and all((folder / n).is_file() for n in names.values()):
+    stem = safe_name(scene.item_id)
+    item_path = inside(folder, f"{stem}.json")
+    names = {band: f"{stem}_{FILE_SUFFIX[band]}" for band in ASSET_KEYS}
+    if item_path.is_file() and all(inside(folder, n).is_file() for n in names.values()):
         return "cached"
     folder.mkdir(parents=True, exist_ok=True)
     try:
         for band, href in scene.hrefs.items():
-            if not _cut(href, band, bbox, folder / names[band]):
+            if not _cut(href, band, bbox, inside(folder, names[band])):
                 return None
     except rasterio.errors.RasterioIOError as exc:
         raise SourceError(f"scene {scene.item_id}: {redact(str(exc))}") from None
@@ -156,7 +184,8 @@ def fetch_scene(scene: SceneRef, bbox: tuple[float, ...], folder: Path) -> str |
                              "image/tiff; application=geotiff",
                              "computewatch:source_href": redact(scene.hrefs[band].split("?")[0])}
                       for band in ASSET_KEYS}
-    item["links"] = [link for link in item.get("links", []) if link.get("rel") in
+    links = item.get("links") if isinstance(item.get("links"), list) else []
+    item["links"] = [link for link in links if isinstance(link, dict) and link.get("rel") in
                      ("self", "collection", "parent", "root")]
     atomic_write_bytes(item_path, json.dumps(item, indent=1).encode())
     return "fetched"
