@@ -29,7 +29,7 @@ from pipelines.alerts.evidence import write_packets
 from pipelines.alerts.store import Margins, open_store, record_run
 from pipelines.bundle.imagery import GridSpec, Scene
 from pipelines.bundle.keys import BUNDLE_FILES, BundleKeys, bundle_keys
-from pipelines.bundle.limits import Limits
+from pipelines.bundle.limits import DEFAULT_LIMITS, Limits
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.cache import StageCache, code_fingerprint, key_of
 from pipelines.detect import DetectOptions, Scored, StageClock, run_report, score_and_build
@@ -102,7 +102,7 @@ class DetectRun:
     """One detect run's stages, each reusing the cache where its key is already there."""
 
     def __init__(self, region: str, opts: DetectOptions, assume_utc: bool, progress: bool,
-                 cache: StageCache, limits: Limits = Limits()) -> None:
+                 cache: StageCache, limits: Limits = DEFAULT_LIMITS) -> None:
         self.region, self.opts, self.assume_utc = region, opts, assume_utc
         self.limits = limits
         self.progress, self.cache = progress, cache

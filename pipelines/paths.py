@@ -51,7 +51,7 @@ def safe_name(value: str) -> str:
 
 
 def inside(root: Path, *parts: str) -> Path:
-    """root / parts, resolved, refused unless it lies inside root (links followed)."""
+    """Root / parts, resolved, refused unless it lies inside root (links followed)."""
     base = root.resolve()
     target = base.joinpath(*parts).resolve()
     if target != base and base not in target.parents:

@@ -15,7 +15,6 @@ from pipelines.bundle.grid import AREA_KINDS
 from pipelines.export.geojson import feature_collection, write_geojson
 
 
-
 def area_nodes(nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Nodes that meter an area (by kind, or drawn as a polygon), not a substation."""
     if nodes.empty:

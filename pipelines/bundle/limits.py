@@ -26,6 +26,9 @@ class Limits:
     max_load_file_mb: float = 2048.0
 
 
+DEFAULT_LIMITS = Limits()
+
+
 def check_grid(width: int, height: int, region_yaml: Path, limits: Limits) -> None:
     """Refuse a working grid above the limit, naming region.yaml and the setting."""
     pixels = width * height

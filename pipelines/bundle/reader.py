@@ -12,7 +12,7 @@ from rasterio.errors import RasterioError
 
 from pipelines.bundle.grid import node_limits, read_load, read_price
 from pipelines.bundle.imagery import GridSpec, Scene, read_scenes
-from pipelines.bundle.limits import Limits, check_file_size, check_grid
+from pipelines.bundle.limits import DEFAULT_LIMITS, Limits, check_file_size, check_grid
 from pipelines.bundle.region import Region, read_region
 from pipelines.bundle.vectors import (
     read_declared,
@@ -87,7 +87,7 @@ def _limits(nodes: gpd.GeoDataFrame) -> dict[str, float]:
 
 
 def read_grid(root: Path | str, assume_utc: bool = False,
-              limits: Limits = Limits()) -> GridData:
+              limits: Limits = DEFAULT_LIMITS) -> GridData:
     """region.yaml, grid/nodes.geojson, grid/load.csv and grid/price.csv, checked."""
     root = Path(root)
     log = ProblemLog(root=root)
@@ -102,7 +102,7 @@ def read_grid(root: Path | str, assume_utc: bool = False,
 
 
 def read_bundle(root: Path | str, assume_utc: bool = False,
-                limits: Limits = Limits()) -> RegionBundle:
+                limits: Limits = DEFAULT_LIMITS) -> RegionBundle:
     """Read every file of the bundle; raise BundleError listing every fatal problem.
 
     The working grid and the load file are checked against the limits before either is
