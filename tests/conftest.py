@@ -9,6 +9,8 @@ import pytest
 
 from pipelines.settings import configure_prefect
 
+pytest_plugins = ["postgres"]
+
 # Set before any test module imports pipelines.flows (retry delays are read at import).
 os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
 

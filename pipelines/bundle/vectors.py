@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
+from shapely.errors import ShapelyError
 
 from pipelines.errors import BundleError, ProblemLog
 from pipelines.paths import id_problem, show_id
@@ -19,35 +23,114 @@ LONLAT_HINT = ("GeoJSON must be WGS84 lon/lat (RFC 7946); reproject it, "
 
 
 def read_geojson(path: Path, log: ProblemLog) -> gpd.GeoDataFrame:
-    """Read a GeoJSON file as lon/lat; fatal if unreadable or in projected metres."""
+    """Read a GeoJSON file as lon/lat; fatal if unreadable or in projected metres.
+
+    Features whose geometry cannot be built, or whose coordinates leave the lon/lat range
+    while most do not, get no geometry (with a warning) and are skipped by the callers.
+    """
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = gpd.read_file(path, engine="pyogrio")
+        for w in caught:  # GDAL's own notes on features it could not read: counted, not shown
+            log.warn(path, "", f"GDAL: {str(w.message)[:200]}", kind="geometry_skipped")
+    except ShapelyError:
+        gdf = _read_feature_by_feature(path, log)
     except (DataSourceError, DataLayerError, ValueError, RuntimeError) as exc:
         raise BundleError(f"{path}: not readable as GeoJSON ({exc}); "
                           "check it with `ogrinfo` or a JSON linter") from exc
+    gdf.attrs.setdefault("warned", set())
     if gdf.crs is not None and CRS.from_user_input(gdf.crs).is_projected:
         log.error(path, "", f"coordinates are in a projected CRS ({gdf.crs.to_string()})",
                   LONLAT_HINT, kind="crs")
         return gdf
-    bounds = gdf.geometry.dropna().total_bounds if len(gdf) else np.zeros(4)
-    if len(gdf) and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90):
-        log.error(path, "", f"coordinates reach {bounds.round(1).tolist()}, outside lon/lat "
-                  "range: they look like projected metres", LONLAT_HINT, kind="crs")
+    return _off_range_to_none(gdf.set_crs("EPSG:4326", allow_override=True), path, log)
+
+
+def _off_range_to_none(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog) -> gpd.GeoDataFrame:
+    """Fatal when most features lie outside lon/lat (metres); else drop the few that do."""
+    if not len(gdf):
         return gdf
-    return gdf.set_crs("EPSG:4326", allow_override=True)
+    bounds = shapely.bounds(gdf.geometry.values)
+    with np.errstate(invalid="ignore"):
+        off = (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | \
+            (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1)
+    placed = int(np.isfinite(bounds).all(axis=1).sum())
+    if off.any() and off.sum() * 2 > placed:
+        reach = np.nanmax(np.abs(bounds[off]))
+        log.error(path, "", f"coordinates reach {reach:,.1f}, outside lon/lat range: they "
+                  "look like projected metres", LONLAT_HINT, kind="crs")
+        return gdf
+    for i in np.flatnonzero(off):
+        log.warn(path, f"feature {i}", "coordinates outside lon/lat range; skipped",
+                 LONLAT_HINT, kind="geometry_skipped")
+        gdf.attrs["warned"].add(i)
+    if off.any():
+        gdf = gdf.copy()
+        gdf.loc[gdf.index[off], "geometry"] = None
+    return gdf
+
+
+def _read_feature_by_feature(path: Path, log: ProblemLog) -> gpd.GeoDataFrame:
+    """The slow path when GEOS refuses one geometry of the file: build each on its own."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise BundleError(f"{path}: not readable as GeoJSON ({exc})") from exc
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(feats, list):
+        raise BundleError(f"{path}: not a GeoJSON FeatureCollection")
+    rows, geoms, warned = [], [], set()
+    for i, f in enumerate(feats):
+        f = f if isinstance(f, dict) else {}
+        props = f.get("properties")
+        rows.append(props if isinstance(props, dict) else {})
+        try:
+            geoms.append(shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None)
+        except (ShapelyError, ValueError, TypeError, KeyError, AttributeError,
+                IndexError) as exc:
+            log.warn(path, f"feature {i}", f"geometry cannot be built ({exc}); skipped",
+                     "check the feature's coordinates", kind="geometry_skipped")
+            geoms.append(None)
+            warned.add(i)
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
+    gdf.attrs["warned"] = warned
+    return gdf
 
 
 def _record(idx: int, key: object = None) -> str:
     return f"feature {idx}" + (f" ({key})" if key is not None and not pd.isna(key) else "")
 
 
+def raw_ids(path: Path, id_col: str, n: int) -> list[object] | None:
+    """The id property of every feature as the JSON has it, in file order.
+
+    GDAL cuts strings at a NUL character; reading the ids again from the JSON itself lets
+    such an id be refused instead of silently becoming another one. None when the file is
+    not a plain FeatureCollection of n features.
+    """
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(feats, list) or len(feats) != n:
+        return None
+    return [(f.get("properties") or {}).get(id_col) if isinstance(f, dict) and
+            isinstance(f.get("properties") or {}, dict) else None for f in feats]
+
+
 def drop_bad_ids(gdf: gpd.GeoDataFrame, id_col: str, path: Path,
-                 log: ProblemLog) -> gpd.GeoDataFrame:
+                 log: ProblemLog, raw: list[object] | None = None) -> gpd.GeoDataFrame:
     """Skip features whose id is too long or holds control characters, each counted.
 
     Such ids are never altered: an altered id would silently become another facility.
+    raw (from raw_ids, indexed like gdf's index) is what the file itself holds.
     """
     ids = gdf[id_col].astype(str)
+    if raw is not None:
+        ids = pd.Series([str(raw[i]) if isinstance(raw[i], str) else ids.loc[i]
+                         for i in gdf.index], index=gdf.index)
     problems = [id_problem(v) for v in ids]
     bad = np.array([p is not None for p in problems], dtype=bool)
     for i in np.flatnonzero(bad):
@@ -67,7 +150,8 @@ def drop_unusable_geometries(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog,
     nonfinite = np.zeros(len(gdf), dtype=bool)
     nonfinite[owner[~np.isfinite(coords[:, :2]).all(axis=1)]] = True
     bad = missing | empty | nonfinite
-    for i in np.flatnonzero(bad):
+    warned = gdf.attrs.get("warned", set())
+    for i in np.flatnonzero(bad & ~np.isin(np.asarray(gdf.index), list(warned))):
         what = ("has no geometry" if missing[i] else "has an empty geometry" if empty[i]
                 else "has NaN or infinite coordinates")
         key = gdf[id_col].iloc[i] if id_col and id_col in gdf else None
@@ -130,9 +214,10 @@ def read_facilities(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
     for i in np.flatnonzero(missing):
         log.warn(path, _record(i), "facility_id is empty; skipped",
                  "give every building a unique facility_id", kind="missing_id")
+    raw = raw_ids(path, "facility_id", len(gdf))
     gdf = gdf[~missing].copy()
     gdf["facility_id"] = gdf["facility_id"].astype(str)
-    gdf = drop_bad_ids(gdf, "facility_id", path, log)
+    gdf = drop_bad_ids(gdf, "facility_id", path, log, raw)
     dup = gdf["facility_id"].duplicated(keep=False)
     for fid, rows in gdf[dup].groupby("facility_id").groups.items():
         log.error(path, ", ".join(f"feature {r}" for r in rows),
@@ -212,12 +297,13 @@ def read_nodes(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
                   f"{sorted(c for c in gdf.columns if c != 'geometry')}", kind="columns")
         return empty
     gdf = gdf.reset_index(drop=True)
+    raw = raw_ids(path, "node_id", len(gdf))
     bad = gdf["node_id"].isna()
     for i in np.flatnonzero(bad):
         log.warn(path, _record(i), "node without node_id; skipped", kind="node")
     gdf = drop_unusable_geometries(gdf[~bad], path, log, "node_id").copy()
     gdf["node_id"] = gdf["node_id"].astype(str)
-    gdf = drop_bad_ids(gdf, "node_id", path, log)
+    gdf = drop_bad_ids(gdf, "node_id", path, log, raw)
     dup = gdf["node_id"].duplicated()
     for i in np.flatnonzero(dup):
         log.warn(path, _record(int(gdf.index[i]), gdf["node_id"].iloc[i]),
@@ -241,7 +327,8 @@ def read_declared(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame | N
         log.error(path, "", f"missing properties {sorted(missing)}; existing: "
                   f"{sorted(c for c in gdf.columns if c != 'geometry')}", kind="columns")
         return None
-    gdf = drop_bad_ids(gdf.reset_index(drop=True), "declared_id", path, log)
+    gdf = gdf.reset_index(drop=True)
+    gdf = drop_bad_ids(gdf, "declared_id", path, log, raw_ids(path, "declared_id", len(gdf)))
     gdf = keep_polygons(gdf, path, log, "declared_id")
     gdf["declared_it_mw"] = pd.to_numeric(gdf["declared_it_mw"], errors="coerce")
     if "operator" not in gdf.columns:

@@ -1,4 +1,5 @@
-"""A real PostgreSQL server on loopback for the store tests, installed when absent."""
+"""A real PostgreSQL server on loopback for the store and hostile-input tests, installed
+when absent (a pytest plugin module: tests/conftest.py loads it)."""
 
 from __future__ import annotations
 
