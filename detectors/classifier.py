@@ -1,7 +1,13 @@
 """The classifier: five site classes from thermal, power and footprint evidence.
 
-A HistGradientBoosting model keeps a missing modality as NaN (with has_* flags) and is
-calibrated on regions it was not fitted on, so `score` reads as a probability.
+Two HistGradientBoosting models keep a missing modality as NaN (with has_* flags), both
+calibrated on regions they were not fitted on:
+- the scorer, binary (an AI training cluster or not), gives `score`. Where physics says which
+  way evidence points it is constrained monotonic (MONOTONE): more sustained heat, a flatter
+  meter, a higher metered density or a larger hall never lower the score;
+- the class model gives the other four classes' shares of what the scorer leaves.
+Sizes enter only within the published range of real campuses (SIZE_CAPS), and campus
+features only for buildings with evidence of their own (gate_campus_features).
 """
 
 from __future__ import annotations
@@ -19,27 +25,82 @@ if TYPE_CHECKING:  # scikit-learn loads in about 1.5 s: only fitting and scoring
 CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
            "warehouse_or_other"]
 
+# Left out, though computed and shown: what only the simulator makes predictive. Growth and
+# steps up (a finished campus runs flat, with no ramp); the number of clear scenes (weather,
+# not the site); distances to substations and lines (off-grid campuses stand anywhere, and
+# the simulator's placement rules are not the world's); the metered node's total MW (a
+# 30 MW flat load is as much an AI hall as a 300 MW one: Colossus 1 began at 44 MW).
 FEATURE_GROUPS: dict[str, list[str]] = {
-    "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "steps_up",
-                   "growth_ratio", "dips_per_30d"],
+    "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "dips_per_30d"],
     "price": ["price_response", "price_spike_ratio", "has_price"],
-    "power_size": ["node_mean_mw", "mean_mw", "power_density_w_m2", "has_grid"],
+    "power_size": ["mean_mw", "power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_solar_slope_k",
-                "thermal_persistence", "thermal_hotspot_k", "thermal_scenes_used",
-                "thermal_resolved", "has_thermal"],
-    "footprint": ["footprint_m2", "compactness", "campus_halls", "campus_area_m2"],
-    "infrastructure": ["substation_distance_m", "hv_line_distance_m"],
+                "thermal_persistence", "thermal_hotspot_k", "thermal_resolved", "has_thermal"],
+    # The number of halls is left out: campuses of one hall (xAI Colossus 1) and of a dozen
+    # are both real, and warehouse parks have many buildings; only the gated campus area
+    # (a building with its own evidence standing among others) enters.
+    "footprint": ["footprint_m2", "compactness", "campus_area_m2"],
     "tags": ["tag_data_center", "tag_industrial", "tag_named"],
 }
 FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
+# Direction of evidence the scorer may never contradict (+1 never lowers the AI score as the
+# feature grows, -1 never raises it). Physics of an AI training hall (SPEC; CONVENTIONS.md):
+# heat rejected day and night in every season, a flat meter with no daily or weekly cycle,
+# tens of MW per hall at kW/m2 densities, and halls as large as real campuses build.
+MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
+            "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
+            "power_density_w_m2": 1, "footprint_m2": 1, "campus_area_m2": 1}
+# Sizes beyond the largest real ones carry no more evidence than the largest: halls up to
+# 150,000 m2 (reference table ai_hall_area_m2), campuses over 1 km2 (IM3 atlas: the largest
+# exceed 1 km2) capped at 1.5 km2.
+SIZE_CAPS = {"footprint_m2": 150_000.0, "campus_area_m2": 1_500_000.0}
+# A building's own evidence that lets its campus count: a cold-season roof at least this much
+# above its surroundings (the heat-island floor that survives TIRS blurring; ANOMALY_K in
+# detectors/thermal.py), or a metered share of a substation's load.
+OWN_HEAT_K = 2.0
 THERMAL_MW_FEATURES = FEATURE_GROUPS["thermal"] + FEATURE_GROUPS["footprint"]
 MW_QUANTILES = (0.1, 0.5, 0.9)  # the SPEC's 80% interval and its middle
 
 
+def gate_campus_features(features: pd.DataFrame) -> pd.DataFrame:
+    """Campus size only for buildings with evidence of their own; else the building alone.
+
+    A cluster of ordinary warehouses is a campus of many hectares of roof; that may raise
+    a building's score only when the building itself is hot in the cold season or metered.
+    """
+    own = (features.get("thermal_cold_season_delta_k", pd.Series(np.nan, features.index))
+           .fillna(-np.inf) >= OWN_HEAT_K) | features.get(
+        "has_grid", pd.Series(0.0, features.index)).fillna(0).astype(bool)
+    out = features.copy()
+    if "campus_area_m2" in out and "footprint_m2" in out:
+        out["campus_area_m2"] = np.where(own, out["campus_area_m2"], out["footprint_m2"])
+    return out
+
+
 def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.ndarray:
-    """The model's input in a fixed column order; missing evidence stays NaN."""
-    return features.reindex(columns=columns).astype(float).to_numpy()
+    """The model's input in a fixed column order; missing evidence stays NaN.
+
+    Campus features are gated by the building's own evidence and sizes are capped at the
+    largest real ones, for training and scoring alike.
+    """
+    frame = gate_campus_features(features).reindex(columns=columns).astype(float)
+    for col, cap in SIZE_CAPS.items():
+        if col in frame:
+            frame[col] = frame[col].clip(upper=cap)
+    return frame.to_numpy()
+
+
+def fit_scorer(x: np.ndarray, is_ai: np.ndarray, sample_weight: np.ndarray, seed: int,
+               columns: list[str] = FEATURES) -> HistGradientBoostingClassifier:
+    """The binary AI-cluster model, monotonic where MONOTONE says physics is known."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(
+        max_iter=400, learning_rate=0.06, max_leaf_nodes=31, min_samples_leaf=20,
+        l2_regularization=1.0, early_stopping=False, random_state=seed,
+        monotonic_cst=[MONOTONE.get(c, 0) for c in columns])
+    return model.fit(x, is_ai, sample_weight=sample_weight)
 
 
 def fit_classifier(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
@@ -80,13 +141,29 @@ class Model:
     mw_regressors: dict[str, HistGradientBoostingRegressor]
     version: str
     features: list[str] = field(default_factory=lambda: list(FEATURES))
+    scorer: CalibratedClassifierCV | None = None
 
     def probabilities(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Calibrated class probabilities, one column per class of CLASSES."""
-        proba = self.classifier.predict_proba(feature_matrix(features, self.features))
+        """Calibrated class probabilities, one column per class of CLASSES.
+
+        With a scorer, ai_training is the scorer's probability and the other classes share
+        the rest in the class model's proportions.
+        """
+        x = feature_matrix(features, self.features)
+        proba = self.classifier.predict_proba(x)
         cols = list(self.classifier.classes_)
-        return pd.DataFrame(proba, index=features.index, columns=cols).reindex(
+        out = pd.DataFrame(proba, index=features.index, columns=cols).reindex(
             columns=CLASSES, fill_value=0.0)
+        if self.scorer is None:
+            return out
+        score = self.scorer.predict_proba(x)[:, list(self.scorer.classes_).index(True)]
+        others = out.drop(columns="ai_training")
+        total = others.sum(axis=1).to_numpy()
+        shares = np.where(total[:, None] > 1e-9, others.to_numpy() / np.maximum(
+            total[:, None], 1e-9), 1.0 / others.shape[1])
+        out[others.columns] = shares * (1.0 - score)[:, None]
+        out["ai_training"] = score
+        return out
 
     def thermal_mw(self, features: pd.DataFrame) -> pd.DataFrame:
         """IT MW quantiles (q10, q50, q90) from heat alone; NaN without thermal evidence."""

@@ -57,19 +57,13 @@ def _footprint(row: pd.Series) -> str:
             else f"single building of {area:,.0f} m2")
 
 
-def _infrastructure(row: pd.Series) -> str | None:
-    d = _num(row, "substation_distance_m")
-    return None if d is None else f"substation {d:,.0f} m away"
-
-
 def _tags(row: pd.Series) -> str:
     tag = row.get("building")
     return f"tagged building={tag}" if isinstance(tag, str) and tag else "untagged building"
 
 
 TEXT = {"load_shape": _load_shape, "price": _price, "power_size": _power_size,
-        "thermal": _thermal, "footprint": _footprint, "infrastructure": _infrastructure,
-        "tags": _tags}
+        "thermal": _thermal, "footprint": _footprint, "tags": _tags}
 
 
 def describe(row: pd.Series, groups: list[str]) -> list[str]:

@@ -24,6 +24,26 @@ def estimate_it_mw(features: pd.DataFrame, thermal_mw: pd.DataFrame,
                                                               "none"))}, index=features.index)
 
 
+def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAssumptions,
+                     horizon_days: float, floor_it_mw: float) -> pd.Series:
+    """Buildings whose campus could train a frontier model, by its conservative estimate.
+
+    The campus's low IT estimate (the metered halls' est_it_mw_low summed; a hall known only
+    from heat counts alone, since a learned heat-to-MW model sums to noise over many roofs)
+    must reach the threshold FLOP within horizon_days at the slow end of the compute interval,
+    and reach floor_it_mw: below that, heat and a shared meter cannot tell compute from other
+    load. Returns, per facility, the campus's days to the threshold where capable, else NaN.
+    """
+    low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
+    campus = features["campus_id"]
+    metered = low.groupby(campus).transform(lambda s: s.sum(min_count=1))
+    thermal = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "thermal")
+    campus_mw = pd.concat([metered, thermal], axis=1).max(axis=1).to_numpy()
+    days = compute_capacity(campus_mw, a, campus_mw, campus_mw)["days_to_1e25_flop_high"]
+    ok = (campus_mw >= floor_it_mw) & (days <= horizon_days)
+    return pd.Series(np.where(ok, days, np.nan), index=features.index)
+
+
 def score(features: pd.DataFrame, model: Model, a: ComputeAssumptions) -> pd.DataFrame:
     """Class probabilities, score, IT MW, compute and reasons for every facility."""
     proba = model.probabilities(features)
@@ -34,7 +54,9 @@ def score(features: pd.DataFrame, model: Model, a: ComputeAssumptions) -> pd.Dat
                                   for row in proba[CLASSES].to_numpy()]
     mw = estimate_it_mw(features, model.thermal_mw(features), a)
     out = out.join(mw)
-    out = out.join(pd.DataFrame(compute_capacity(out["est_it_mw"].to_numpy(), a),
+    out = out.join(pd.DataFrame(compute_capacity(out["est_it_mw"].to_numpy(), a,
+                                                 out["est_it_mw_low"].to_numpy(),
+                                                 out["est_it_mw_high"].to_numpy()),
                                 index=features.index))
     groups = model.reasons(features)
     out["top_reasons"] = [describe(row, g) for (_, row), g in zip(features.iterrows(), groups)]

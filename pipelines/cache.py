@@ -63,6 +63,9 @@ def code_fingerprint(entries: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
     for entry in entries:
         path = PROJECT_ROOT / entry
+        if not path.exists():  # a moved module must not leave stale caches behind silently
+            raise FileNotFoundError(f"code fingerprint: {path} does not exist; update the "
+                                    "list of code the cache keys depend on")
         for f in sorted([path] if path.is_file() else path.rglob("*.py")):
             digest.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
             digest.update(f.read_bytes())

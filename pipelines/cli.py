@@ -217,6 +217,43 @@ def cmd_regional(args: argparse.Namespace) -> int:
     return 0
 
 
+ESTIMATE_ROWS = (("IT power capacity", "est_it_mw_capacity", "MW", 1),
+                 ("H100-equivalents (Epoch AI convention)", "est_h100_equivalents", "", 0),
+                 ("H100-equivalents at the hardware year", "est_h100_equivalents_at_hardware_year",
+                  "", 0),
+                 ("dense BF16 compute", "est_dense_bf16_pflops", "PFLOP/s", 0),
+                 ("days to 1e25 FLOP", "days_to_1e25_flop", "days", 1))
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """What compute a power figure can run: H100e, PFLOP/s, days to 1e25 FLOP, intervals."""
+    import json
+
+    from detectors.compute import estimate
+    from pipelines.reference import compute_assumptions
+
+    if not (0 < args.mw < 1e6):
+        raise UsageError(f"--mw {args.mw} must be a power in MW between 0 and 1,000,000")
+    if not (2000 <= args.year <= 2040):
+        raise UsageError(f"--year {args.year} must lie between 2000 and 2040")
+    a = compute_assumptions(args.year)
+    result = estimate(args.mw, args.basis, a, drawn=args.drawn)
+    result.update({"mw": args.mw, "basis": args.basis, "drawn": args.drawn,
+                   "hardware_year": args.year, "pue": a.pue.value, "mfu": a.mfu.value})
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return 0
+    what = "measured mean draw" if args.drawn else "capacity"
+    sys.stdout.write(f"{args.mw:,.1f} MW of {args.basis} power ({what}), hardware year "
+                     f"{args.year}; 80% intervals over PUE, server overhead, sustained draw, "
+                     "hardware generation and MFU:\n")
+    for label, key, unit, digits in ESTIMATE_ROWS:
+        v, lo, hi = result[key], result.get(f"{key}_low"), result.get(f"{key}_high")
+        sys.stdout.write(f"  {label:40} {v:>14,.{digits}f} {unit:8}"
+                         f"({lo:,.{digits}f} to {hi:,.{digits}f})\n")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Compare candidates with truth.csv; print a table, write JSON."""
     import json
@@ -261,6 +298,41 @@ def cmd_train(args: argparse.Namespace) -> int:
                             per_class_metrics(pd.concat(per_fac)) if per_fac else
                             pd.DataFrame(), opts, args.eval_preset)
     sys.stdout.write(card)
+    return 0
+
+
+def cmd_generalise(args: argparse.Namespace) -> int:
+    """The generalisation protocol: leave-one-factor-out splits and the stress preset."""
+    from pipelines.atomic import atomic_write_text
+    from pipelines.config import load_config
+    from pipelines.detect import DetectOptions
+    from pipelines.generalise import SPLITS, markdown, run_shipped, run_split
+    from pipelines.model_store import load_model
+
+    unknown = sorted(set(args.splits) - set(SPLITS) - {"none"})
+    if unknown:
+        raise UsageError(f"unknown split(s) {unknown}; choose from {sorted(SPLITS)}")
+    cfg = load_config(args.config).defaults
+    results = [run_split(SPLITS[name], args.regions, args.calibration_regions,
+                         args.eval_regions, args.jobs, cfg.thresholds.export)
+               for name in args.splits if name != "none"]
+    opts = DetectOptions(cfg.thresholds.export, cfg.thresholds.alert, cfg.hardware_year)
+    for preset, n in (("county", args.county_regions), ("stress", args.stress_regions)):
+        if n:
+            results.append(run_shipped(load_model(), preset, n, opts))
+    command = "computewatch generalise " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 \
+        else "computewatch generalise"
+    text = markdown(results, command)
+    sys.stdout.write(text)
+    if args.out:
+        atomic_write_text(args.out, text)
+        log.info("written to %s", args.out)
+    if args.card:
+        from pipelines.model_card import put_generalisation
+        from pipelines.model_store import MODEL_PATH
+
+        put_generalisation(MODEL_PATH.with_name("model_card.md"), text)
+        log.info("model card updated")
     return 0
 
 
@@ -385,6 +457,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the JSON (default: evaluation.json beside candidates)")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("estimate", help="compute a power figure can run: H100-equivalents, "
+                       "PFLOP/s, days to 1e25 FLOP, with intervals")
+    p.add_argument("--mw", type=float, required=True, help="power in MW")
+    p.add_argument("--year", type=int, default=2025,
+                   help="hardware year of the accelerators (default 2025)")
+    p.add_argument("--basis", choices=("facility", "it"), default="facility",
+                   help="facility: power at the meter, PUE included (as Epoch AI reports); "
+                   "it: IT power")
+    p.add_argument("--drawn", action="store_true",
+                   help="the figure is a measured mean draw (like est_it_mw), not a capacity")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_estimate)
+
     p = sub.add_parser("train", help="rebuild the shipped model from simulated regions")
     p.add_argument("--regions", type=int, default=64, help="training regions")
     p.add_argument("--calibration-regions", type=int, default=6)
@@ -400,6 +485,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=cmd_train)
     _alerts_parser(sub)
+
+    from pipelines.generalise import SPLITS
+
+    p = sub.add_parser("generalise", help="leave-one-factor-out splits and the stress preset: "
+                       "how detection holds outside its training ranges")
+    p.add_argument("--splits", nargs="*", default=sorted(SPLITS), metavar="FACTOR",
+                   help=f"factors to split on (default all: {', '.join(sorted(SPLITS))}; "
+                   "'none' for only the stress preset)")
+    p.add_argument("--regions", type=int, default=32, help="training regions per split")
+    p.add_argument("--calibration-regions", type=int, default=3)
+    p.add_argument("--eval-regions", type=int, default=3, help="judging regions per split")
+    p.add_argument("--county-regions", type=int, default=3,
+                   help="fresh county regions for the shipped model (0: none)")
+    p.add_argument("--stress-regions", type=int, default=3,
+                   help="stress-preset regions for the shipped model (0: none)")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
+    p.add_argument("--card", action="store_true",
+                   help="also put the table in the shipped model's card")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=cmd_generalise)
 
     p = sub.add_parser("fetch", help="build a region bundle from real sources: Landsat (STAC),"
                        " OpenStreetMap (Overpass), EIA grid data, meter files")

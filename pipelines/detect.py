@@ -8,11 +8,11 @@ import geopandas as gpd
 import pandas as pd
 
 from detectors.classifier import Model
-from detectors.scoring import score
+from detectors.scoring import frontier_capable, score
 from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
-from pipelines.reference import compute_assumptions
+from pipelines.reference import compute_assumptions, ref
 
 
 @dataclass
@@ -58,7 +58,11 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
                     ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Score assembled features and turn them into candidate rows."""
     hardware_year = opts.hardware_year or bundle.period[1].year
-    scored = score(features, model, compute_assumptions(hardware_year))
+    a = compute_assumptions(hardware_year)
+    scored = score(features, model, a)
+    scored["frontier_days"] = frontier_capable(features, scored, a,
+                                               ref("frontier_horizon_days").value,
+                                               ref("frontier_floor_it_mw").value)
     info = RunInfo(run_id, model.version, run_time, opts.export_threshold, opts.alert_threshold,
                    opts.declared_within_m)
     return scored, candidate_frame(bundle, features, scored, info)

@@ -11,6 +11,7 @@ import pandas as pd
 from pipelines.errors import BundleError
 
 LARGE_MW = 20.0  # SPEC: recall is measured on AI training clusters of 20 MW IT or more
+CAMPUS_MW = 100.0  # SPEC: no campus over 100 MW IT may be left out of candidates.geojson
 TRUTH_COLUMNS = ["facility_id", "site_id", "true_class", "it_mw", "on_grid", "declared"]
 
 
@@ -55,6 +56,7 @@ def evaluate(candidates: pd.DataFrame, truth: pd.DataFrame) -> dict:
     joined = truth.join(candidates[["alert", "predicted_class", "est_it_mw"]], how="left")
     joined["alert"] = joined["alert"].fillna(False).astype(bool)
     alerted_sites = set(joined.loc[joined["alert"], "site_id"])
+    exported_sites = set(joined.loc[joined["predicted_class"].notna(), "site_id"])
     targets = sites[(sites["true_class"] == "ai_training") & (sites["it_mw"] >= LARGE_MW)]
     found = targets.index.isin(list(alerted_sites))
     alerts = joined[joined["alert"]]
@@ -65,9 +67,14 @@ def evaluate(candidates: pd.DataFrame, truth: pd.DataFrame) -> dict:
                             joined["predicted_class"].fillna("not_exported"))
     return {
         "ai_sites_20mw": int(len(targets)), "ai_sites_found": int(found.sum()),
+        "ai_mw_20mw": round(float(targets["it_mw"].sum()), 2),
         "ai_sites_20mw_off_grid": int((~targets["on_grid"]).sum()),
         "ai_sites_found_off_grid": int(found[~targets["on_grid"].to_numpy()].sum()),
         "recall_ai_20mw": round(float(found.mean()), 4) if len(targets) else None,
+        "mw_recall_ai_20mw": round(float(targets["it_mw"][found].sum() / targets["it_mw"].sum()),
+                                   4) if len(targets) else None,
+        "campuses_over_100mw_not_exported": sorted(
+            s for s in targets.index[targets["it_mw"] > CAMPUS_MW] if s not in exported_sites),
         "recall_ai_20mw_on_grid": _rate(found[targets["on_grid"].to_numpy()]),
         "recall_ai_20mw_off_grid": _rate(found[~targets["on_grid"].to_numpy()]),
         "alerts": int(len(alerts)),
@@ -95,6 +102,9 @@ def format_evaluation(result: dict) -> str:
         f"AI training sites >= {LARGE_MW:g} MW: {result['ai_sites_found']} of "
         f"{result['ai_sites_20mw']} found",
         f"  recall                      {pct(result['recall_ai_20mw'])}",
+        f"  share of their MW found     {pct(result['mw_recall_ai_20mw'])}",
+        f"  campuses > {CAMPUS_MW:g} MW not exported: "
+        f"{', '.join(result['campuses_over_100mw_not_exported']) or 'none'}",
         f"  recall, grid-connected      {pct(result['recall_ai_20mw_on_grid'])}",
         f"  recall, off-grid            {pct(result['recall_ai_20mw_off_grid'])}",
         f"Alerts: {result['alerts']}",

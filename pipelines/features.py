@@ -1,4 +1,4 @@
-"""Evidence for every facility of a bundle: the stages the detect flow and training share."""
+"""Evidence for every facility of a bundle: the stage functions the detect engine runs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from detectors.thermal import (
     scene_background_k,
     scene_stats,
     solar_elevation_sin,
-    zone_weights,
 )
 from pipelines.bundle.imagery import GridSpec, Scene
 from pipelines.bundle.reader import RegionBundle
@@ -47,12 +46,6 @@ def facility_batches(n: int, size: int = FACILITY_BATCH) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]
 
 
-def thermal_weights(bundle: RegionBundle) -> ZoneWeights:
-    """Footprint and ring weights on the bundle's working grid (built once per run)."""
-    g = bundle.grid
-    return zone_weights(bundle.facilities.geometry, g.transform, (g.height, g.width))
-
-
 def scene_result(scene: Scene, grid: GridSpec, weights: ZoneWeights) -> SceneResult:
     """Read one scene onto the grid and compute its statistics; raises if unreadable."""
     kelvin, usable = scene.read(grid)
@@ -64,15 +57,6 @@ def _result(scene: Scene, weights: ZoneWeights, kelvin: np.ndarray, usable: np.n
     stats = scene_stats(weights, kelvin, usable)
     return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
                        stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))
-
-
-def thermal_scene(bundle: RegionBundle, scene: Scene, weights: ZoneWeights
-                  ) -> SceneResult | None:
-    """Read one scene and compute its statistics; None (with a counted warning) if unreadable."""
-    pixels = bundle.read_pixels(scene)
-    if pixels is None:
-        return None
-    return _result(scene, weights, *pixels)
 
 
 def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFrame:
@@ -123,15 +107,6 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataF
     table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
     table.index = bundle.facilities.index
     return table
-
-
-def compute_features(bundle: RegionBundle) -> pd.DataFrame:
-    """Every feature of every facility, sequentially (training and tests use this)."""
-    weights = thermal_weights(bundle)
-    results = [r for s in bundle.scenes if (r := thermal_scene(bundle, s, weights))]
-    footprint = footprint_table(bundle)
-    thermal = thermal_table(bundle, results)
-    return assemble(bundle, thermal, footprint, power_table(bundle, footprint, thermal))
 
 
 def assemble(bundle: RegionBundle, thermal: pd.DataFrame, footprint: pd.DataFrame,

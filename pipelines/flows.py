@@ -1,5 +1,8 @@
 """Prefect wiring of the detect flow: tasks per facility batch or per scene, never per facility.
 
+The stages themselves live in pipelines/engine.py; here they become Prefect tasks, and the
+flow adds the alert store, evidence packets and the output files.
+
 Runs are incremental and idempotent. Every stage result is cached under a key made of the
 bundle's file hashes, the code fingerprint, the model checksum and the options (pipelines/
 cache.py), so a scene already measured is not read again, and a run whose inputs are all
@@ -13,47 +16,33 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from detectors.thermal import ZoneWeights, batch_coverage, combine_weights
+from detectors.thermal import ZoneWeights
 from pipelines.alerts.evidence import write_packets
 from pipelines.alerts.store import Margins, open_store, record_run
 from pipelines.bundle.imagery import GridSpec, Scene
-from pipelines.bundle.keys import BUNDLE_FILES, BundleKeys, bundle_keys
-from pipelines.bundle.limits import DEFAULT_LIMITS, Limits
+from pipelines.bundle.limits import Limits
 from pipelines.bundle.reader import RegionBundle, read_bundle
-from pipelines.cache import StageCache, code_fingerprint, key_of
-from pipelines.detect import DetectOptions, Scored, StageClock, run_report, score_and_build
-from pipelines.export.candidates import clean, with_states
+from pipelines.cache import StageCache, key_of
+from pipelines.detect import DetectOptions, run_report
+from pipelines.engine import DetectRun, batch_weights, footprint_and_power
+from pipelines.export.candidates import with_states
 from pipelines.export.files import write_candidates, write_report
 from pipelines.export.geojson import feature_collection
-from pipelines.features import (
-    SceneResult,
-    assemble,
-    facility_batches,
-    footprint_table,
-    power_table,
-    scene_result,
-    thermal_table,
-)
-from pipelines.model_store import load_model, model_checksum
+from pipelines.features import SceneResult, scene_result
 from pipelines.redact import with_secret
-from pipelines.regional import regional_frame, write_regional
+from pipelines.regional import write_regional
 from pipelines.retry import RETRIES, retry_delays, retry_transient, settle
 
 log = logging.getLogger("computewatch")
-DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/features.py", "pipelines/detect.py",
-               "pipelines/flows.py", "pipelines/regional.py", "pipelines/export/candidates.py",
-               "pipelines/reference.py")
 
 
 @task(name="read-bundle", cache_policy=NONE)
@@ -65,7 +54,7 @@ def read_task(region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
 @task(name="thermal-weights", cache_policy=NONE)
 def weights_task(footprints: gpd.GeoSeries, grid: GridSpec) -> tuple:
     """Footprint and raw ring coverage of one batch of facilities."""
-    return batch_coverage(footprints, grid.transform, (grid.height, grid.width))
+    return batch_weights(footprints, grid)
 
 
 @task(name="share-weights", cache_policy=NONE)
@@ -89,151 +78,40 @@ def scene_task(scene: Scene, grid: GridSpec, weights: ZoneWeights) -> SceneResul
 def footprint_power_task(bundle: RegionBundle, thermal: object,
                          node_max_distance_m: float) -> tuple:
     """Footprint features, then grid attribution (helped by heat) and load features."""
-    footprint = footprint_table(bundle)
-    return footprint, power_table(bundle, footprint, thermal, node_max_distance_m)
+    return footprint_and_power(bundle, thermal, node_max_distance_m)  # type: ignore[arg-type]
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("thermal scenes"), BarColumn(), MofNCompleteColumn(),
-                    console=Console(stderr=True), transient=True, disable=not enabled)
+class PrefectStages:
+    """The engine's stages as Prefect tasks: batches and scenes go to the task runner."""
 
+    def read(self, region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
+        """Read the bundle in a task."""
+        return read_task(region, assume_utc, limits)
 
-class DetectRun:
-    """One detect run's stages, each reusing the cache where its key is already there."""
+    def weights(self, footprints: gpd.GeoSeries, grid: GridSpec) -> Any:
+        """Submit one batch of coverage weights."""
+        return weights_task.submit(footprints, grid)
 
-    def __init__(self, region: str, opts: DetectOptions, assume_utc: bool, progress: bool,
-                 cache: StageCache, limits: Limits = DEFAULT_LIMITS) -> None:
-        self.region, self.opts, self.assume_utc = region, opts, assume_utc
-        self.limits = limits
-        self.progress, self.cache = progress, cache
-        self.clock = StageClock()
-        self.scene_counts = {"read": 0, "from_cache": 0, "failed": 0}
-        self.keys: BundleKeys = bundle_keys(Path(region))
-        self.code = code_fingerprint(DETECT_CODE)
-        self.model_sha = model_checksum()
-        self._bundle: RegionBundle | None = None
+    def share(self, weights: ZoneWeights) -> Any:
+        """Submit the weights once, for scenes to receive by reference."""
+        return share_task.submit(weights)
 
-    @property
-    def bundle(self) -> RegionBundle:
-        """The region bundle, read on first use only (a fully cached run never reads it)."""
-        if self._bundle is None:
-            t = time.perf_counter()
-            self._bundle = read_task(self.region, self.assume_utc, self.limits)
-            self.clock.add("read", time.perf_counter() - t)
-            b = self._bundle
-            log.info("read: %d facilities, %d scenes, %d grid nodes, %d load rows",
-                     len(b.facilities), len(b.scenes), len(b.nodes), len(b.load))
-        return self._bundle
+    def scene(self, scene: Scene, grid: GridSpec, weights: Any) -> Any:
+        """Submit one scene."""
+        return scene_task.submit(scene, grid, weights)
 
-    def key(self, stage: str, *parts: object) -> str:
-        """A stage's cache key: its name, the code, and what it depends on."""
-        return key_of(stage, self.code, *parts)
+    def footprint_power(self, bundle: RegionBundle, thermal: pd.DataFrame,
+                        node_max_distance_m: float) -> tuple:
+        """Footprint and power features in a task."""
+        return footprint_power_task(bundle, thermal, node_max_distance_m)
 
-    @cached_property
-    def scored_key(self) -> str:
-        """Everything that decides the candidates: all inputs, the model, the options."""
-        return self.key("scored", self.keys.files, self.keys.scenes, self.model_sha,
-                        vars(self.opts), self.assume_utc)
+    def settle(self, handle: Any) -> tuple[Any, BaseException | None]:
+        """Wait for a submitted task: (result, None) or (None, its exception)."""
+        return settle(handle)
 
-    @cached_property
-    def weights_key(self) -> str:
-        """The weights depend on the grid (region.yaml) and the footprints only."""
-        return self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))
-
-    def weights(self) -> ZoneWeights:
-        """Zone weights, built in facility batches (spread over the task runner)."""
-        key = self.weights_key
-        cached = self.cache.get("weights", key)
-        if cached is not None:
-            return cached
-        geoms, grid = self.bundle.facilities.geometry, self.bundle.grid
-        futures = [weights_task.submit(geoms.iloc[s], grid)
-                   for s in facility_batches(len(geoms))]
-        weights = combine_weights([f.result() for f in futures])
-        self.cache.put("weights", key, weights)
-        return weights
-
-    def thermal(self) -> tuple[pd.DataFrame, list[str], bool]:
-        """Per-scene statistics (only scenes not measured before are read), then the table."""
-        t = time.perf_counter()
-        weights = self.weights()
-        bundle = self.bundle
-        results: dict[str, SceneResult] = {}
-        todo, shared = [], None
-        for scene in bundle.scenes:
-            skey = self.key("scene", self.weights_key,
-                            self.keys.scenes.get(scene.item_path.name))
-            hit = self.cache.get("scene", skey)
-            if hit is not None:
-                results[skey] = hit
-            else:
-                shared = shared or share_task.submit(weights)
-                todo.append((skey, scene, scene_task.submit(scene, bundle.grid, shared)))
-        failed = 0
-        with _progress(self.progress and bool(todo)) as bar:
-            job = bar.add_task("scenes", total=len(todo))
-            for skey, scene, fut in todo:
-                result, exc = settle(fut)
-                if exc is None:
-                    results[skey] = result
-                    self.cache.put("scene", skey, result)
-                else:
-                    failed += 1
-                    bundle.scene_failed(scene, exc)
-                bar.advance(job)
-        self.scene_counts = {"read": len(todo) - failed, "from_cache": len(results) -
-                             (len(todo) - failed), "failed": failed}
-        ordered = [results[k] for k in sorted(results, key=lambda k: results[k].acquired)]
-        table = thermal_table(bundle, ordered)
-        self.clock.add("thermal", time.perf_counter() - t)
-        log.info("thermal: %d of %d scenes used (%d read now, %d from cache, %d failed)",
-                 len(ordered), len(bundle.scenes), *self.scene_counts.values())
-        return table, sorted(results), failed == 0
-
-    def features(self) -> tuple[pd.DataFrame, bool, int]:
-        """All evidence per facility; cached on the inputs and the scenes that were used."""
-        thermal, scene_keys, complete = self.thermal()
-        key = self.key("features", self.keys.of(*BUNDLE_FILES), scene_keys,
-                       self.opts.node_max_distance_m, self.assume_utc)
-        cached = self.cache.get("features", key)
-        if cached is not None:
-            log.info("footprint and power: unchanged inputs, taken from cache")
-            return cached, complete, len(scene_keys)
-        t = time.perf_counter()
-        footprint, power = footprint_power_task(self.bundle, thermal,
-                                                self.opts.node_max_distance_m)
-        features = assemble(self.bundle, thermal, footprint, power)
-        self.cache.put("features", key, features)
-        self.clock.add("footprint_power", time.perf_counter() - t)
-        log.info("footprint and power: %d campuses, %d facilities with a metered node",
-                 features["campus_id"].nunique(), int(features["has_grid"].sum()))
-        return features, complete, len(scene_keys)
-
-    def scored(self, run_id: str, started: str) -> tuple[Scored, bool]:
-        """The scored candidates, from cache when nothing they depend on changed."""
-        cached = self.cache.get("scored", self.scored_key)
-        if cached is not None:
-            log.info("inputs unchanged since an earlier run: its scored candidates are reused")
-            return cached, True
-        features, complete, scenes_used = self.features()
-        t = time.perf_counter()
-        model = load_model()
-        bundle = self.bundle
-        _, candidates = score_and_build(bundle, features, model, self.opts, run_id, started)
-        inputs = features.loc[list(candidates["facility_id"]), model.features]
-        counts = {"facilities": len(bundle.facilities), "scenes": len(bundle.scenes),
-                  "nodes": len(bundle.nodes), "load_rows": len(bundle.load)}
-        result = Scored(candidates, {fid: {k: clean(v) for k, v in row.items()}
-                                     for fid, row in inputs.iterrows()},
-                        counts, bundle.period, bundle.region.name, bundle.problems,
-                        scenes_used, model.version, complete,
-                        regional_frame(bundle.nodes, bundle.load, bundle.price))
-        if complete:
-            self.cache.put("scored", self.scored_key, result)
-        self.clock.add("score", time.perf_counter() - t)
-        log.info("score: %d candidates, %d alerts (model %s)", len(candidates),
-                 int(candidates["alert"].sum()) if len(candidates) else 0, model.version)
-        return result, False
+    def settle_or_raise(self, handle: Any) -> Any:
+        """Wait for a submitted task and return its result (raising its failure)."""
+        return handle.result()
 
 
 def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, collection: dict, out: Path,
@@ -277,7 +155,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t = time.perf_counter()
     run = DetectRun(region, opts, assume_utc, progress, StageCache(),
-                    Limits(max_grid_pixels, max_load_file_mb))
+                    Limits(max_grid_pixels, max_load_file_mb), PrefectStages())
     run.clock.add("hash_inputs", time.perf_counter() - t)
     run_id = "cw-" + key_of(run.scored_key, change_margins)[:20]
     log.info("run %s on %s (flow run %s)", run_id, region, flow_run.get_id() or "local")

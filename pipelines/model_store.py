@@ -66,7 +66,8 @@ def save_model(model: Model, path: Path = MODEL_PATH) -> str:
     """Write the model and its .sha256 atomically; return the checksum."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"classifier": model.classifier, "mw_regressors": model.mw_regressors,
-               "version": model.version, "features": list(model.features)}
+               "version": model.version, "features": list(model.features),
+               "scorer": model.scorer}
     import skops.io as sio
 
     with atomic_path(path) as tmp:
@@ -110,6 +111,6 @@ def load_model(path: Path = MODEL_PATH) -> Model:
         raise ModelError(f"{path}: not a computewatch model (keys missing); restore it from "
                          "git or rebuild it with `computewatch train`")
     model = Model(payload["classifier"], payload["mw_regressors"], payload["version"],
-                  payload["features"])
+                  payload["features"], payload.get("scorer"))
     _LOADED[memo_key] = model
     return model

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from detectors.compute import ComputeAssumptions
+from detectors.compute import ComputeAssumptions, Range
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 REFERENCE_TABLE = DATA_DIR / "reference_defaults.csv"
@@ -44,16 +44,21 @@ def ref(key: str) -> Reference:
     return reference_table()[key]
 
 
+def _range(key: str) -> Range:
+    r = ref(key)
+    return Range(r.value, r.low, r.high)
+
+
 def compute_assumptions(hardware_year: float | None = None) -> ComputeAssumptions:
     """The compute estimate's defaults from the reference table; hardware year overridable."""
     r = reference_table()
     return ComputeAssumptions(
         h100_tdp_w=r["h100_tdp_w"].value, h100_dense_bf16_tflops=r["h100_dense_bf16_tflops"].value,
-        it_overhead_factor=r["it_overhead_factor"].value, pue=r["pue_ai"].value,
-        pue_low=r["pue_ai"].low, pue_high=r["pue_ai"].high,
-        sustained_draw_fraction=r["sustained_draw_fraction"].value, mfu=r["mfu"].value,
-        efficiency_doubling_years=r["efficiency_doubling_years"].value,
+        it_overhead_factor=_range("it_overhead_factor"), pue=_range("pue_ai"),
+        sustained_draw_fraction=_range("sustained_draw_fraction"), mfu=_range("mfu"),
+        efficiency_doubling_years=_range("efficiency_doubling_years"),
         reference_hardware_year=r["reference_hardware_year"].value,
         training_flop_threshold=r["training_flop_threshold"].value,
         hardware_year=hardware_year if hardware_year is not None
-        else r["reference_hardware_year"].value)
+        else r["reference_hardware_year"].value,
+        hardware_year_spread=r["hardware_year_spread"].value)

@@ -27,10 +27,10 @@ from detectors.classifier import (
     feature_matrix,
     fit_classifier,
     fit_mw_regressors,
+    fit_scorer,
 )
-from pipelines.bundle.reader import read_bundle
-from pipelines.cache import code_fingerprint
-from pipelines.features import compute_features
+from pipelines.cache import code_fingerprint, key_of
+from pipelines.engine import region_features
 from pipelines.settings import PROJECT_ROOT
 from pipelines.simulate import simulate
 
@@ -38,18 +38,22 @@ log = logging.getLogger("computewatch")
 TRAIN_SEED_BASE, CAL_SEED_BASE = 100_000, 200_000
 EVAL_SEEDS = (910_001, 910_002, 910_003)
 CACHE_DIR = PROJECT_ROOT / ".cache" / "training"
-CODE_DIRS = ("pipelines/simulate", "pipelines/bundle", "detectors", "pipelines/features.py")
+CODE_DIRS = ("pipelines/simulate", "pipelines/bundle", "detectors", "pipelines/features.py",
+             "pipelines/engine.py")
 
 
-def region_table(seed: int, preset: str, cache_dir: Path | None = None) -> pd.DataFrame:
+def region_table(seed: int, preset: str, cache_dir: Path | None = None,
+                 ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """Simulate one region, read it back as any bundle, compute features, attach truth."""
-    cache = cache_dir / f"{preset}-{seed}-{code_fingerprint(CODE_DIRS)}.pkl" if cache_dir else None
+    tag = f"-{key_of(ranges)[:8]}" if ranges else ""
+    cache = cache_dir / f"{preset}-{seed}{tag}-{code_fingerprint(CODE_DIRS)}.pkl" \
+        if cache_dir else None
     if cache is not None and cache.is_file():
         return pd.read_pickle(cache)
     with tempfile.TemporaryDirectory(prefix="cw-train-") as tmp:
-        truth = simulate(tmp, seed=seed, preset=preset).set_index("facility_id")
-        bundle = read_bundle(tmp)
-        table = compute_features(bundle).join(truth)
+        truth = simulate(tmp, seed=seed, preset=preset, ranges=ranges).set_index("facility_id")
+        _, features = region_features(tmp)
+        table = features.join(truth)
     table["region_seed"] = seed
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -57,12 +61,12 @@ def region_table(seed: int, preset: str, cache_dir: Path | None = None) -> pd.Da
     return table
 
 
-def build_tables(seeds: list[int], preset: str, jobs: int, cache_dir: Path | None
-                 ) -> pd.DataFrame:
+def build_tables(seeds: list[int], preset: str, jobs: int, cache_dir: Path | None,
+                 ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """Feature tables of many regions, simulated in parallel processes."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         tables = list(pool.map(region_table, seeds, [preset] * len(seeds),
-                               [cache_dir] * len(seeds)))
+                               [cache_dir] * len(seeds), [ranges] * len(seeds)))
     return pd.concat(tables)
 
 
@@ -138,13 +142,18 @@ def fit_model(train: pd.DataFrame, cal: pd.DataFrame, seed: int, version: str,
         aug = pd.concat([aug, labels])
         extra = np.concatenate([extra, np.full(len(labels), label_weight)])
     y = aug["true_class"].to_numpy()
-    clf = fit_classifier(feature_matrix(aug), y, class_weights(y, extra), seed)
+    x = feature_matrix(aug)
+    clf = fit_classifier(x, y, class_weights(y, extra), seed)
+    is_ai = y == "ai_training"
+    scorer = fit_scorer(x, is_ai, class_weights(is_ai, extra), seed)
     cal_aug = augment(cal, np.random.default_rng(seed + 1))
-    calibrated = calibrate(clf, feature_matrix(cal_aug), cal_aug["true_class"].to_numpy())
+    x_cal = feature_matrix(cal_aug)
+    calibrated = calibrate(clf, x_cal, cal_aug["true_class"].to_numpy())
+    cal_scorer = calibrate(scorer, x_cal, (cal_aug["true_class"] == "ai_training").to_numpy())
     dc = train[(train["it_mw"] > 0) & (train["thermal_scenes_used"] > 0)]
     regs = fit_mw_regressors(feature_matrix(dc, THERMAL_MW_FEATURES),
                              np.log(dc["it_mw"].to_numpy()), seed)
-    return Model(calibrated, regs, version, list(FEATURES))
+    return Model(calibrated, regs, version, list(FEATURES), cal_scorer)
 
 
 def load_labels(path: Path) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +62,8 @@ def thermal_chips(bundle: RegionBundle, ids: list[str]) -> dict[str, np.ndarray]
     out = {}
     for fid, chips in stacks.items():
         if chips:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # pixels never clear: NaN
                 out[fid] = np.nanmedian(np.stack(chips), axis=0)
     return out
 

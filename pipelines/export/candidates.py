@@ -17,9 +17,12 @@ EVIDENCE = ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_scenes_us
             "load_factor", "diurnal_amplitude", "price_response", "power_density_w_m2",
             "footprint_m2", "substation_distance_m"]
 ESTIMATES = ["est_it_mw", "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents",
-             "est_dense_bf16_pflops", "days_to_1e25_flop"]
+             "est_h100_equivalents_at_hardware_year", "est_dense_bf16_pflops",
+             "days_to_1e25_flop", "days_to_1e25_flop_low", "days_to_1e25_flop_high"]
 DECIMALS = {"score": 4, "est_it_mw": 2, "est_it_mw_low": 2, "est_it_mw_high": 2,
-            "est_h100_equivalents": 0, "est_dense_bf16_pflops": 1, "days_to_1e25_flop": 1,
+            "est_h100_equivalents": 0, "est_h100_equivalents_at_hardware_year": 0,
+            "est_dense_bf16_pflops": 1, "days_to_1e25_flop": 1, "days_to_1e25_flop_low": 1,
+            "days_to_1e25_flop_high": 1,
             "thermal_delta_k": 2, "thermal_cold_season_delta_k": 2, "mean_mw": 2,
             "load_factor": 3, "diurnal_amplitude": 3, "price_response": 3,
             "power_density_w_m2": 1, "footprint_m2": 0, "substation_distance_m": 0}
@@ -85,10 +88,17 @@ def with_states(gdf: gpd.GeoDataFrame, features: list[dict]) -> gpd.GeoDataFrame
     return out
 
 
+def _frontier_reason(s: pd.Series) -> list[str]:
+    """The sentence that says why a low scorer is exported anyway."""
+    return [f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even at the "
+            "slow end of the estimate, and it is not declared: exported whatever its class"]
+
+
 def columns() -> list[str]:
     """The candidate fields in the contract's order (what an empty export still carries)."""
     return ["facility_id", "name", "score", "predicted_class", "class_probabilities", "alert",
-            *ESTIMATES, "est_it_mw_basis", *EVIDENCE, "top_reasons", "declared",
+            *ESTIMATES, "est_it_mw_basis", *EVIDENCE, "frontier_capable", "top_reasons",
+            "declared",
             "declared_id", "declared_it_mw", "exceeds_declared", "alert_state", "status",
             "change_reason", "first_seen", "last_seen", "run_id", "model_version", "sources"]
 
@@ -96,10 +106,13 @@ def columns() -> list[str]:
 def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.DataFrame,
                     info: RunInfo) -> gpd.GeoDataFrame:
     """One row per facility at or above the export threshold, in the contract's field order."""
-    keep = scored["score"] >= info.export_threshold
+    decl = declared_matches(bundle.facilities, bundle.declared, info.declared_within_m)
+    frontier = scored["frontier_days"].notna() & decl["declared_id"].isna() \
+        if "frontier_days" in scored else pd.Series(False, index=scored.index)
+    # Never drop what could train a frontier model: exported whatever the classifier says.
+    keep = (scored["score"] >= info.export_threshold) | frontier
     ids = scored.index[keep]
     facs = bundle.facilities.loc[ids]
-    decl = declared_matches(bundle.facilities, bundle.declared, info.declared_within_m)
     # A declaration covers a campus: compare its halls' summed low estimate with it.
     declared_low = scored["est_it_mw_low"].groupby(decl["declared_id"]).sum(min_count=1)
     rows = []
@@ -115,7 +128,9 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
             **{k: clean(s[k], DECIMALS[k]) for k in ESTIMATES},
             "est_it_mw_basis": s["est_it_mw_basis"],
             **{k: clean(f[k], DECIMALS.get(k)) for k in EVIDENCE},
-            "top_reasons": list(s["top_reasons"]),
+            "frontier_capable": bool(frontier.get(fid, False)),
+            "top_reasons": _frontier_reason(s) * bool(frontier.get(fid, False))
+            + list(s["top_reasons"]),
             "declared": declared, "declared_id": d["declared_id"],
             "declared_it_mw": clean(d["declared_it_mw"], 2),
             "exceeds_declared": bool(declared and site_low > d["declared_it_mw"]),

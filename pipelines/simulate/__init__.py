@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.simulate.loads import simulate_series
 from pipelines.simulate.presets import PRESETS
 from pipelines.simulate.scenes import landscape, render_scene, scene_dates
-from pipelines.simulate.world import World, build_world
+from pipelines.simulate.world import World, build_world, preset_ranges
 from pipelines.simulate.writer import (
     truth_table,
     write_grid,
@@ -41,15 +41,19 @@ def _declare(rng: np.random.Generator, world: World) -> None:
 
 
 def simulate(out: Path | str, seed: int = 0, preset: str = "demo",
-             start: str = "2025-01-01") -> pd.DataFrame:
+             start: str = "2025-01-01",
+             ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """Write a complete region bundle plus truth.csv and truth.md; return the truth table.
 
-    The bundle is built in a sibling folder and swapped in whole, so out is never half new.
+    ranges override the preset's and the reference table's (the generalisation protocol
+    trains on one part of a factor's range and evaluates on the other). The bundle is built
+    in a sibling folder and swapped in whole, so out is never half new.
     """
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-        truth = _simulate_into(Path(tmp) / "bundle", seed, preset, start)
+        with preset_ranges({**PRESETS[preset].ranges, **(ranges or {})}):
+            truth = _simulate_into(Path(tmp) / "bundle", seed, preset, start)
         if out.exists():
             old = Path(tmp) / "old"
             out.rename(old)

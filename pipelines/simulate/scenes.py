@@ -14,7 +14,7 @@ from detectors.thermal import sun_sin
 from pipelines.bundle.imagery import ST_OFFSET, ST_SCALE
 from pipelines.reference import ref
 from pipelines.simulate.loads import Series, gas_plant_running
-from pipelines.simulate.world import World, draw
+from pipelines.simulate.world import World, bounds, draw
 
 SUPERSAMPLE = 2  # footprints are rasterised at 15 m, then averaged to the 30 m grid
 # TIRS point spread: 100 m native pixels delivered at 30 m (USGS LSDS-1574); a Gaussian of
@@ -127,7 +127,8 @@ def _facility_excess(rng: np.random.Generator, world: World, series: Series, hou
 def _clouds(rng: np.random.Generator, shape: tuple[int, int], kelvin: np.ndarray,
             qa: np.ndarray) -> float:
     """Clouds, their shadows, thin edges QA misses, cirrus: drawn into kelvin and qa in place."""
-    cover = float(np.clip(rng.beta(0.6, 1.1), 0, 0.97))
+    low, high = bounds("scene_cloud_cover")
+    cover = float(np.clip(low + (min(high, 0.97) - low) * rng.beta(0.6, 1.1), 0, 0.97))
     if cover < 0.01:
         return 0.0
     noise = _field(rng, shape, rng.uniform(8, 30))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -37,12 +40,35 @@ def _shapes() -> list[np.ndarray]:
     return out
 
 
+# The ranges a preset puts in place of the reference table's while one region is simulated.
+_RANGES: ContextVar[dict[str, tuple[float, float]] | None] = ContextVar("ranges", default=None)
+
+
+@contextmanager
+def preset_ranges(ranges: dict[str, tuple[float, float]]) -> Iterator[None]:
+    """Draw from these ranges instead of the reference table's within the block."""
+    token = _RANGES.set(ranges)
+    try:
+        yield
+    finally:
+        _RANGES.reset(token)
+
+
+def bounds(key: str) -> tuple[float, float]:
+    """(low, high) of a default: the preset's override, else the reference table's range."""
+    overrides = _RANGES.get() or {}
+    if key in overrides:
+        return overrides[key]
+    r = ref(key)
+    return r.low, r.high
+
+
 def draw(rng: np.random.Generator, key: str, log: bool = False) -> float:
     """A value drawn uniformly (or log-uniformly) within a reference default's range."""
-    r = ref(key)
+    low, high = bounds(key)
     if log:
-        return float(np.exp(rng.uniform(np.log(r.low), np.log(r.high))))
-    return float(rng.uniform(r.low, r.high))
+        return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    return float(rng.uniform(low, high))
 
 
 @dataclass
@@ -129,6 +155,22 @@ def _site_halls(rng: np.random.Generator, site_mw: float, hall_range: tuple[floa
     return [(site_mw * s, site_mw * s * 1e6 / density) for s in shares]
 
 
+def _ai_halls(rng: np.random.Generator, site_mw: float, density: float
+              ) -> list[tuple[float, float]]:
+    """An AI campus of 1 to 12 halls (ai_campus_halls), each within ai_hall_area_m2.
+
+    The number of halls is drawn first; where the campus's area would make halls larger or
+    smaller than the published range, the count moves until they fit.
+    """
+    lo_n, hi_n = bounds("ai_campus_halls")
+    lo_a, hi_a = bounds("ai_hall_area_m2")
+    total_m2 = site_mw * 1e6 / density
+    n = int(rng.integers(int(lo_n), int(hi_n) + 1))
+    n = int(np.clip(n, np.ceil(total_m2 / hi_a), max(1.0, np.floor(total_m2 / lo_a))))
+    shares = rng.dirichlet(np.full(n, 6.0))
+    return [(site_mw * s, float(np.clip(total_m2 * s, lo_a, hi_a))) for s in shares]
+
+
 SITE_KINDS = ("ai_training", "cloud_datacenter", "crypto_mining", "smelter", "steel", "gas_plant")
 
 
@@ -137,8 +179,7 @@ def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
     """Class, subtype, capacity, halls and load parameters of one site of a kind."""
     if kind == "ai_training":
         mw = draw(rng, "ai_site_it_mw", log=True)
-        halls = _site_halls(rng, mw, (ref("ai_hall_it_mw").low, ref("ai_hall_it_mw").high),
-                            draw(rng, "ai_it_density_w_m2"))
+        halls = _ai_halls(rng, mw, draw(rng, "ai_it_density_w_m2", log=True))
         off_grid = rng.uniform() < draw(rng, "offgrid_share_ai") * offgrid_boost
         return "ai_training", "off_grid" if off_grid else "on_grid", mw, halls, {
             "off_grid": off_grid, "draw": draw(rng, "sustained_draw_fraction"),
@@ -236,7 +277,8 @@ def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, sit
 def build_world(seed: int, preset: Preset) -> World:
     """Place everything of a region for one seed: deterministic for (seed, preset)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    lat = float(rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(22, 55))
+    lat_range = (_RANGES.get() or {}).get("latitude", preset.latitude)
+    lat = float(rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(*lat_range))
     lon = float(rng.uniform(-122, 30))
     dlat = preset.size_km / 111.32
     dlon = preset.size_km / (111.32 * np.cos(np.radians(lat)))
@@ -320,9 +362,11 @@ def _background(rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, towns
 
 
 def _substation_near(rng: np.random.Generator, centre: tuple[float, float],
-                     r: tuple[float, float], radius: float = 0.0) -> tuple[float, float]:
+                     r: tuple[float, float], radius: float = 0.0,
+                     log: bool = False) -> tuple[float, float]:
     """A point r metres beyond a footprint of the given radius around centre."""
-    angle, dist = rng.uniform(0, 2 * np.pi), radius + rng.uniform(*r)
+    gap = np.exp(rng.uniform(*np.log(r))) if log else rng.uniform(*r)
+    angle, dist = rng.uniform(0, 2 * np.pi), radius + gap
     return (centre[0] + dist * np.cos(angle), centre[1] + dist * np.sin(angle))
 
 
@@ -346,7 +390,8 @@ def _grid_nodes(rng: np.random.Generator, grid: GridSpec, sites: list[Site],
         site.node_id = f"N{len(nodes) + 1:04d}"
         volts = 345000 if site.params["mw"] > 200 else rng.choice([138000, 230000])
         nodes.append({"node_id": site.node_id, "kind": "substation", "xy":
-                      _substation_near(rng, site.centre, (40, 600), _radius(facilities, site)),
+                      _substation_near(rng, site.centre, bounds("substation_distance_m"),
+                                       _radius(facilities, site), log=True),
                       "voltage": volts,
                       "serves": "site", "site_id": site.site_id})
     for _ in range(rng.integers(preset.decoy_substations[0], preset.decoy_substations[1] + 1)):

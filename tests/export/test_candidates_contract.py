@@ -10,8 +10,10 @@ import shapely
 from helpers import DEMO
 
 FIELDS = ["score", "predicted_class", "class_probabilities", "alert", "est_it_mw",
-          "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents", "est_dense_bf16_pflops",
-          "days_to_1e25_flop", "thermal_delta_k", "thermal_cold_season_delta_k",
+          "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents",
+          "est_h100_equivalents_at_hardware_year", "est_dense_bf16_pflops",
+          "days_to_1e25_flop", "days_to_1e25_flop_low", "days_to_1e25_flop_high",
+          "frontier_capable", "thermal_delta_k", "thermal_cold_season_delta_k",
           "thermal_scenes_used", "mean_mw", "load_factor", "diurnal_amplitude",
           "price_response", "power_density_w_m2", "footprint_m2", "substation_distance_m",
           "top_reasons", "declared", "declared_id", "declared_it_mw", "exceeds_declared",
@@ -53,7 +55,14 @@ def test_every_property_of_the_contract(collection):
         p = f["properties"]
         missing = [k for k in FIELDS if k not in p]
         assert not missing, missing
-        assert 0.3 <= p["score"] <= 1
+        assert 0 <= p["score"] <= 1
+        # Exported for its score, or because its campus could train a frontier model.
+        assert p["score"] >= 0.3 or (p["frontier_capable"] and not p["declared"]
+                                     and "1e25 FLOP" in p["top_reasons"][0])
+        if p["days_to_1e25_flop"] is not None:
+            assert p["days_to_1e25_flop_low"] <= p["days_to_1e25_flop"] <= \
+                p["days_to_1e25_flop_high"]
+            assert p["est_h100_equivalents_at_hardware_year"] >= p["est_h100_equivalents"]
         assert p["predicted_class"] in CLASSES
         assert set(p["class_probabilities"]) == CLASSES
         assert math.isclose(sum(p["class_probabilities"].values()), 1, abs_tol=1e-3)

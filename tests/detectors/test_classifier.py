@@ -1,0 +1,86 @@
+"""The classifier's physics guards: campus gating, size caps, monotonic score, probabilities."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors.classifier import (
+    CLASSES,
+    FEATURES,
+    MONOTONE,
+    SIZE_CAPS,
+    Model,
+    calibrate,
+    feature_matrix,
+    fit_classifier,
+    fit_scorer,
+    gate_campus_features,
+)
+
+
+def frame(**cols) -> pd.DataFrame:
+    base = {"footprint_m2": [20_000.0], "campus_area_m2": [260_000.0],
+            "thermal_cold_season_delta_k": [1.0], "has_grid": [0.0]}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+@pytest.mark.parametrize("cols, keeps_campus", [
+    pytest.param({}, False, id="lukewarm-unmetered-warehouse"),
+    pytest.param({"thermal_cold_season_delta_k": [np.nan]}, False, id="no-thermal"),
+    pytest.param({"thermal_cold_season_delta_k": [6.0]}, True, id="hot-in-the-cold-season"),
+    pytest.param({"has_grid": [1.0]}, True, id="metered"),
+])
+def test_campus_counts_only_for_buildings_with_their_own_evidence(cols, keeps_campus):
+    gated = gate_campus_features(frame(**cols))
+    if keeps_campus:
+        assert gated["campus_area_m2"][0] == 260_000
+    else:
+        assert gated["campus_area_m2"][0] == 20_000
+
+
+def test_sizes_beyond_real_campuses_are_capped():
+    f = frame(footprint_m2=[400_000.0], thermal_cold_season_delta_k=[9.0],
+              campus_area_m2=[5e6])
+    x = pd.DataFrame(feature_matrix(f), columns=FEATURES)
+    assert x["footprint_m2"][0] == SIZE_CAPS["footprint_m2"]
+    assert x["campus_area_m2"][0] == SIZE_CAPS["campus_area_m2"]
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """A small labelled table where heat, flatness and size all point to AI, with noise."""
+    rng = np.random.default_rng(0)
+    n = 1200
+    x = pd.DataFrame({c: rng.normal(size=n) for c in FEATURES})
+    signal = x["thermal_cold_season_delta_k"] + x["load_factor"] - x["diurnal_amplitude"]
+    ai = signal + rng.normal(scale=1.5, size=n) > 1.5
+    y = np.where(ai, "ai_training", rng.choice(CLASSES[1:], size=n))
+    return x, y
+
+
+def test_score_never_falls_as_physical_evidence_grows(synthetic):
+    x, y = synthetic
+    scorer = fit_scorer(feature_matrix(x), y == "ai_training", np.ones(len(y)), seed=0)
+    probe = x.sample(200, random_state=1).reset_index(drop=True)
+    for col, sign in MONOTONE.items():
+        lo, hi = probe.copy(), probe.copy()
+        lo[col], hi[col] = -2.0, 2.0
+        p_lo = scorer.predict_proba(feature_matrix(lo))[:, 1]
+        p_hi = scorer.predict_proba(feature_matrix(hi))[:, 1]
+        assert np.all(sign * (p_hi - p_lo) >= -1e-12), col
+
+
+def test_probabilities_take_the_score_from_the_scorer(synthetic):
+    x, y = synthetic
+    m = feature_matrix(x)
+    clf = calibrate(fit_classifier(m, y, np.ones(len(y)), seed=0), m, y)
+    scorer = calibrate(fit_scorer(m, y == "ai_training", np.ones(len(y)), seed=0), m,
+                       y == "ai_training")
+    model = Model(clf, {}, "t", list(FEATURES), scorer)
+    proba = model.probabilities(x.head(50))
+    assert list(proba.columns) == CLASSES
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert np.allclose(proba["ai_training"], scorer.predict_proba(m[:50])[:, 1])
+    without = Model(clf, {}, "t", list(FEATURES)).probabilities(x.head(50))
+    assert np.allclose(without.sum(axis=1), 1.0)

@@ -1,0 +1,47 @@
+"""Scoring's compute-side rules: IT MW basis and the never-drop rule for frontier campuses."""
+
+import numpy as np
+import pandas as pd
+
+from detectors.scoring import estimate_it_mw, frontier_capable
+from pipelines.reference import compute_assumptions
+
+A = compute_assumptions(2025)
+
+
+def scored_rows(basis: list[str], low: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"est_it_mw_basis": basis, "est_it_mw_low": low})
+
+
+def test_metered_halls_of_a_campus_add_up():
+    features = pd.DataFrame({"campus_id": [0, 0, 0, 1]})
+    scored = scored_rows(["grid", "grid", "grid", "grid"], [8.0, 8.0, 8.0, 8.0])
+    days = frontier_capable(features, scored, A, 90, 20)
+    assert days[:3].notna().all()  # 24 MW together
+    assert np.isnan(days[3])  # 8 MW alone: under the 20 MW floor
+
+
+def test_heat_alone_counts_per_hall_never_summed_over_roofs():
+    features = pd.DataFrame({"campus_id": [0] * 9 + [1]})
+    scored = scored_rows(["thermal"] * 10, [4.0] * 9 + [40.0])
+    days = frontier_capable(features, scored, A, 90, 20)
+    assert days[:9].isna().all()  # nine warm warehouses are not a 36 MW campus
+    assert days[9] > 0
+
+
+def test_the_horizon_and_the_hardware_year_decide():
+    features = pd.DataFrame({"campus_id": [0]})
+    scored = scored_rows(["grid"], [25.0])
+    assert frontier_capable(features, scored, compute_assumptions(2025), 90, 20).notna()[0]
+    old = frontier_capable(features, scored, compute_assumptions(2018), 1, 20)
+    assert old.isna()[0]
+
+
+def test_it_mw_from_the_meter_first_then_heat():
+    features = pd.DataFrame({"mean_mw": [114.0, np.nan, np.nan]})
+    thermal = pd.DataFrame({"q10": [5.0, 20.0, np.nan], "q50": [9.0, 30.0, np.nan],
+                            "q90": [14.0, 45.0, np.nan]})
+    out = estimate_it_mw(features, thermal, A)
+    assert list(out["est_it_mw_basis"]) == ["grid", "thermal", "none"]
+    assert out["est_it_mw"][0] == 114.0 / A.pue.value
+    assert out["est_it_mw_low"][1] == 20.0 and np.isnan(out["est_it_mw"][2])
