@@ -493,8 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits", nargs="*", default=sorted(SPLITS), metavar="FACTOR",
                    help=f"factors to split on (default all: {', '.join(sorted(SPLITS))}; "
                    "'none' for only the stress preset)")
-    p.add_argument("--regions", type=int, default=32, help="training regions per split")
-    p.add_argument("--calibration-regions", type=int, default=3)
+    p.add_argument("--regions", type=int, default=64,
+                   help="training regions per split (as many as the shipped model's)")
+    p.add_argument("--calibration-regions", type=int, default=6)
     p.add_argument("--eval-regions", type=int, default=3, help="judging regions per split")
     p.add_argument("--county-regions", type=int, default=3,
                    help="fresh county regions for the shipped model (0: none)")

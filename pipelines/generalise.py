@@ -74,9 +74,12 @@ def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
                          split.train)
     model = fit_model(train_t, cal_t, 0, f"split-{split.factor}")
     opts = DetectOptions(export_threshold, choose_alert_threshold(model, cal_t))
+    log.info("split %s: alert threshold %.2f from its calibration regions", split.factor,
+             opts.alert_threshold)
     evals = [holdout_region(model, SPLIT_EVAL + i, "county", opts, split.judge)[0]
              for i in range(n_eval)]
-    return SplitResult(split.factor, _text(split.train), _text(split.judge), summarise(evals))
+    return SplitResult(split.factor, _text(split.train), _text(split.judge),
+                       {**summarise(evals), "alert_threshold": opts.alert_threshold})
 
 
 def run_shipped(model: Model, preset: str, n_eval: int, opts: DetectOptions) -> SplitResult:
@@ -91,7 +94,7 @@ def run_shipped(model: Model, preset: str, n_eval: int, opts: DetectOptions) -> 
     judged = "outside them on every axis (presets.py)" if preset == "stress" else \
         f"fresh `{preset}` regions within them"
     return SplitResult(f"shipped model, {preset} preset", "the reference table's ranges",
-                       judged, summarise(evals))
+                       judged, {**summarise(evals), "alert_threshold": opts.alert_threshold})
 
 
 def _text(ranges: Ranges) -> str:
@@ -114,7 +117,8 @@ def table(results: list[SplitResult]) -> pd.DataFrame:
         "alert precision": _pct(r.summary["precision_alerts_ai"]),
         "off-grid recall": _pct(r.summary["recall_off_grid"]),
         "campuses > 100 MW not exported": r.summary["campuses_over_100mw_not_exported"],
-        "MW error (grid)": _pct(r.summary["mw_median_ape_on_grid"])} for r in results])
+        "MW error (grid)": _pct(r.summary["mw_median_ape_on_grid"]),
+        "alert threshold": r.summary["alert_threshold"]} for r in results])
 
 
 def markdown(results: list[SplitResult], command: str) -> str:
