@@ -197,9 +197,11 @@ def fetch_flow(request: FetchRequest, settings: SourceSettings | None = None) ->
     if req.satellite:
         _imagery(s, req, report)
     _write_vectors(out, osm, nodes, load)
+    # --end is the day after the last; region.yaml's date-only end is the last day included.
+    last_day = (pd.Timestamp(req.end) - pd.Timedelta(days=1)).date().isoformat()
     atomic_write_text(out / "region.yaml", yaml.safe_dump({
         "name": req.name, "bbox": list(req.bbox),
-        "period": {"start": req.start, "end": req.end}}, sort_keys=False))
+        "period": {"start": req.start, "end": last_day}}, sort_keys=False))
     report["seconds"] = round(time.perf_counter() - t0, 2)
     atomic_write_text(out / "fetch_report.json", json.dumps(report, indent=2, default=str))
     log.info("fetch: bundle %s written (%s)", out, report.get("facilities"))

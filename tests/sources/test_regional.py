@@ -22,6 +22,10 @@ def test_real_eia930_ranking_from_the_command_line(prefect_server, tmp_path, cap
                  "2025-01-01", "--out", str(bundle), "--no-satellite", "--no-osm",
                  "--eia930", *files]) == 0
     capsys.readouterr()
+    from pipelines.bundle.region import read_region
+
+    # --end is exclusive; the bundle's period ends with the last hour of 2024.
+    assert read_region(bundle).period_end == pd.Timestamp("2025-01-01", tz="UTC")
     assert main(["regional", str(bundle), "--out", str(tmp_path / "out")]) == 0
     fc = json.loads((tmp_path / "out" / "regional.geojson").read_text())
     rows = {f["id"]: f["properties"] for f in fc["features"]}
