@@ -71,14 +71,20 @@ def _off_range_to_none(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog) -> gp
     return gdf
 
 
+def _json_features(text: str) -> list | None:
+    """The `features` list of a FeatureCollection's JSON text, or None if it has none."""
+    doc = json.loads(text)
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    return feats if isinstance(feats, list) else None
+
+
 def _read_feature_by_feature(path: Path, log: ProblemLog) -> gpd.GeoDataFrame:
     """The slow path when GEOS refuses one geometry of the file: build each on its own."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        feats = _json_features(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
         raise BundleError(f"{path}: not readable as GeoJSON ({exc})") from exc
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
+    if feats is None:
         raise BundleError(f"{path}: not a GeoJSON FeatureCollection")
     rows, geoms, warned = [], [], set()
     for i, f in enumerate(feats):
@@ -103,18 +109,21 @@ def _record(idx: int, key: object = None) -> str:
 
 
 def raw_ids(path: Path, id_col: str, n: int) -> list[object] | None:
-    """The id property of every feature as the JSON has it, in file order.
+    r"""The id property of every feature as the JSON has it, in file order.
 
     GDAL cuts strings at a NUL character; reading the ids again from the JSON itself lets
-    such an id be refused instead of silently becoming another one. None when the file is
-    not a plain FeatureCollection of n features.
+    such an id be refused instead of silently becoming another one. JSON can only hold a NUL
+    as the escape \u0000, so a file without one is not parsed twice. None when there is
+    no NUL or the file is not a plain FeatureCollection of n features.
     """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if "\\u0000" not in text:
+            return None
+        feats = _json_features(text)
     except (OSError, ValueError, RecursionError):
         return None
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list) or len(feats) != n:
+    if feats is None or len(feats) != n:
         return None
     return [(f.get("properties") or {}).get(id_col) if isinstance(f, dict) and
             isinstance(f.get("properties") or {}, dict) else None for f in feats]
