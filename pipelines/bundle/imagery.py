@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,15 +97,16 @@ CLOSED_GDAL_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
 BAND_DTYPE = "uint16"  # ST_B10 and QA_PIXEL are unsigned 16-bit (LSDS-1619 tables 6-1, 6-3)
 
 
-def open_band(path: Path) -> rasterio.io.DatasetReader:
-    """Open a local band GeoTIFF of a bundle with GDAL closed to the network."""
-    with rasterio.Env(**CLOSED_GDAL_ENV):
-        return rasterio.open(path, driver=ALLOWED_DRIVER)
+@contextmanager
+def open_band(path: Path) -> Iterator[rasterio.io.DatasetReader]:
+    """A local band GeoTIFF of a bundle, open and read with GDAL closed to the network."""
+    with rasterio.Env(**CLOSED_GDAL_ENV), rasterio.open(path, driver=ALLOWED_DRIVER) as src:
+        yield src
 
 
 def _warp(href: Path, grid: GridSpec, nodata: int) -> np.ndarray:
     """Read a band onto the working grid by nearest neighbour (QA bits must never blend)."""
-    with rasterio.Env(**CLOSED_GDAL_ENV), open_band(href) as src:
+    with open_band(href) as src:
         if CRS.from_user_input(src.crs) == grid.crs and src.transform == grid.transform and \
                 (src.width, src.height) == (grid.width, grid.height):
             return src.read(1)

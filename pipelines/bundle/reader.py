@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 from rasterio.errors import RasterioError
 
 from pipelines.bundle.grid import node_limits, read_load, read_price
@@ -81,9 +82,16 @@ class GridData:
     problems: ProblemLog
 
 
-def _limits(nodes: gpd.GeoDataFrame) -> dict[str, float]:
+def _grid_files(root: Path, crs: CRS, log: ProblemLog, assume_utc: bool, limits: Limits
+                ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """grid/: nodes, then load (size checked first, values bounded per node kind), price."""
+    check_file_size(root / "grid" / "load.csv", limits.max_load_file_mb,
+                    "limits.max_load_file_mb")
+    nodes = read_nodes(root / "grid" / "nodes.geojson", crs, log)
     polygonal = nodes.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    return node_limits(nodes["kind"], polygonal)
+    load = read_load(root / "grid" / "load.csv", node_limits(nodes["kind"], polygonal), log,
+                     assume_utc)
+    return nodes, load, read_price(root / "grid" / "price.csv", log, assume_utc)
 
 
 def read_grid(root: Path | str, assume_utc: bool = False,
@@ -92,11 +100,7 @@ def read_grid(root: Path | str, assume_utc: bool = False,
     root = Path(root)
     log = ProblemLog(root=root)
     region = read_region(root)
-    check_file_size(root / "grid" / "load.csv", limits.max_load_file_mb,
-                    "limits.max_load_file_mb")
-    nodes = read_nodes(root / "grid" / "nodes.geojson", region.crs, log)
-    load = read_load(root / "grid" / "load.csv", _limits(nodes), log, assume_utc)
-    price = read_price(root / "grid" / "price.csv", log, assume_utc)
+    nodes, load, price = _grid_files(root, region.crs, log, assume_utc, limits)
     log.raise_if_errors()
     return GridData(region, nodes, load, price, log)
 
@@ -114,13 +118,9 @@ def read_bundle(root: Path | str, assume_utc: bool = False,
     crs = region.crs
     grid = GridSpec.for_bbox(region.bbox, crs)
     check_grid(grid.width, grid.height, root / "region.yaml", limits)
-    check_file_size(root / "grid" / "load.csv", limits.max_load_file_mb,
-                    "limits.max_load_file_mb")
     facilities = read_facilities(root / "facilities.geojson", crs, log)
     infrastructure = read_infrastructure(root / "infrastructure.geojson", crs, log)
-    nodes = read_nodes(root / "grid" / "nodes.geojson", crs, log)
-    load = read_load(root / "grid" / "load.csv", _limits(nodes), log, assume_utc)
-    price = read_price(root / "grid" / "price.csv", log, assume_utc)
+    nodes, load, price = _grid_files(root, crs, log, assume_utc, limits)
     scenes = read_scenes(root, log)
     declared = read_declared(root / "declared.geojson", crs, log)
     log.raise_if_errors()
