@@ -101,6 +101,29 @@ def _quantiles(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
+def _point(it_capacity_mw: np.ndarray, a: ComputeAssumptions) -> dict[str, np.ndarray]:
+    """The central estimates from IT power capacity."""
+    h100e = h100_equivalents(it_capacity_mw, a)
+    at_year = h100e * a.efficiency_gain
+    pflops = at_year * a.h100_dense_bf16_tflops / 1000.0
+    return {"est_h100_equivalents": h100e, "est_h100_equivalents_at_hardware_year": at_year,
+            "est_dense_bf16_pflops": pflops, "days_to_1e25_flop": _days(pflops, a.mfu.value, a)}
+
+
+def _intervals(h100e_s: np.ndarray, d: dict[str, np.ndarray], a: ComputeAssumptions
+               ) -> dict[str, np.ndarray]:
+    """10th and 90th percentiles of every figure, from drawn H100-equivalents (rows x draws)."""
+    at_year_s = h100e_s * d["gain"]
+    pflops_s = at_year_s * a.h100_dense_bf16_tflops / 1000.0
+    out = {}
+    for name, samples in (("est_h100_equivalents", h100e_s),
+                          ("est_h100_equivalents_at_hardware_year", at_year_s),
+                          ("est_dense_bf16_pflops", pflops_s),
+                          ("days_to_1e25_flop", _days(pflops_s, d["mfu"], a))):
+        out[f"{name}_low"], out[f"{name}_high"] = _quantiles(samples)
+    return out
+
+
 def compute_capacity(it_mw: np.ndarray, a: ComputeAssumptions,
                      it_mw_low: np.ndarray | None = None,
                      it_mw_high: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -110,12 +133,6 @@ def compute_capacity(it_mw: np.ndarray, a: ComputeAssumptions,
     interval (10th to 90th percentile) enters the intervals as a log-normal spread.
     """
     it = np.asarray(it_mw, dtype=float)
-    capacity = it / a.sustained_draw_fraction.value
-    h100e = h100_equivalents(capacity, a)
-    at_year = h100e * a.efficiency_gain
-    pflops = at_year * a.h100_dense_bf16_tflops / 1000.0
-    days = _days(pflops, a.mfu.value, a)
-
     d = _draws(a)
     low_in = it if it_mw_low is None else np.asarray(it_mw_low, dtype=float)
     high_in = it if it_mw_high is None else np.asarray(it_mw_high, dtype=float)
@@ -123,17 +140,7 @@ def compute_capacity(it_mw: np.ndarray, a: ComputeAssumptions,
         sigma = np.where((low_in > 0) & (high_in > 0), np.log(high_in / low_in) / (2 * Z90), 0)
     it_s = it[:, None] * np.exp(np.nan_to_num(sigma)[:, None] * d["z"][None, :])
     h100e_s = it_s * 1e6 / d["draw"] / (a.h100_tdp_w * d["overhead"])
-    pflops_s = h100e_s * d["gain"] * a.h100_dense_bf16_tflops / 1000.0
-    days_s = _days(pflops_s, d["mfu"], a)
-    out = {"est_h100_equivalents": h100e, "est_h100_equivalents_at_hardware_year": at_year,
-           "est_dense_bf16_pflops": pflops, "days_to_1e25_flop": days}
-    for name, samples in (("est_h100_equivalents", h100e_s),
-                          ("est_h100_equivalents_at_hardware_year", h100e_s * d["gain"]),
-                          ("est_dense_bf16_pflops", pflops_s)):
-        out[f"{name}_low"], out[f"{name}_high"] = _quantiles(samples)
-    days_low, days_high = _quantiles(days_s)
-    out["days_to_1e25_flop_low"], out["days_to_1e25_flop_high"] = days_low, days_high
-    return out
+    return {**_point(it / a.sustained_draw_fraction.value, a), **_intervals(h100e_s, d, a)}
 
 
 def facility_capacity(facility_mw: np.ndarray, a: ComputeAssumptions) -> dict[str, np.ndarray]:
@@ -141,19 +148,10 @@ def facility_capacity(facility_mw: np.ndarray, a: ComputeAssumptions) -> dict[st
     mw = np.asarray(facility_mw, dtype=float)
     d = _draws(a)
     it_capacity = mw / a.pue.value
-    out = compute_capacity(it_capacity * a.sustained_draw_fraction.value, a)
     h100e_s = mw[:, None] * 1e6 / d["pue"] / (a.h100_tdp_w * d["overhead"])
-    pflops_s = h100e_s * d["gain"] * a.h100_dense_bf16_tflops / 1000.0
-    out["est_it_mw_capacity"] = it_capacity
-    out["est_it_mw_capacity_low"], out["est_it_mw_capacity_high"] = mw / a.pue.high, \
-        mw / a.pue.low
-    for name, samples in (("est_h100_equivalents", h100e_s),
-                          ("est_h100_equivalents_at_hardware_year", h100e_s * d["gain"]),
-                          ("est_dense_bf16_pflops", pflops_s)):
-        out[f"{name}_low"], out[f"{name}_high"] = _quantiles(samples)
-    out["days_to_1e25_flop_low"], out["days_to_1e25_flop_high"] = _quantiles(
-        _days(pflops_s, d["mfu"], a))
-    return out
+    return {**_point(it_capacity, a), **_intervals(h100e_s, d, a),
+            "est_it_mw_capacity": it_capacity, "est_it_mw_capacity_low": mw / a.pue.high,
+            "est_it_mw_capacity_high": mw / a.pue.low}
 
 
 def estimate(mw: float, basis: str, a: ComputeAssumptions, drawn: bool = False
