@@ -26,7 +26,6 @@ class Preset:
     # Ranges that replace the reference table's for this preset (key: (low, high)), so a
     # preset can lie outside what the model was trained on.
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
-    latitude: tuple[float, float] = (22.0, 55.0)
 
 
 PRESETS: dict[str, Preset] = {
@@ -40,8 +39,8 @@ PRESETS: dict[str, Preset] = {
                     (6, 10), (20, 30), (10, 20), 20, 365),
     # Outside the training ranges on every axis the simulator varies: halls larger and less
     # dense than any trained on, substations farther, roofs that shed less sensible heat
-    # (evaporative cooling), cloudier skies, higher and lower latitudes. A stress test, never
-    # trained on.
+    # (evaporative cooling), cloudier skies, higher latitudes. A stress test, never trained
+    # on.
     "stress": Preset("stress", 40.0, 1900, (4, 7), (4, 8), (1, 3), (1, 2), (1, 2), (1, 2),
                      (3, 6), (2, 4), 20, 365,
                      ranges={"ai_it_density_w_m2": (350.0, 800.0),
@@ -49,6 +48,6 @@ PRESETS: dict[str, Preset] = {
                              "ai_site_it_mw": (100.0, 1500.0),
                              "substation_distance_m": (1_000.0, 1_450.0),
                              "sensible_heat_fraction": (0.015, 0.03),
-                             "scene_cloud_cover": (0.45, 0.95)},
-                     latitude=(56.0, 64.0)),
+                             "scene_cloud_cover": (0.45, 0.95),
+                             "latitude": (56.0, 64.0)}),
 }

@@ -277,8 +277,7 @@ def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, sit
 def build_world(seed: int, preset: Preset) -> World:
     """Place everything of a region for one seed: deterministic for (seed, preset)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    lat_range = (_RANGES.get() or {}).get("latitude", preset.latitude)
-    lat = float(rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(*lat_range))
+    lat = float(rng.choice([-1, 1], p=[0.15, 0.85]) * rng.uniform(*bounds("latitude")))
     lon = float(rng.uniform(-122, 30))
     dlat = preset.size_km / 111.32
     dlon = preset.size_km / (111.32 * np.cos(np.radians(lat)))
