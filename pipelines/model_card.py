@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detectors.classifier import CLASSES, FEATURES, Model
+from detectors.classifier import CLASSES, FEATURES, MONOTONE, Model
 from pipelines.atomic import atomic_write_text
 from pipelines.detect import DetectOptions, score_and_build
 from pipelines.engine import region_features
@@ -76,6 +76,11 @@ def _fmt(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
+def _names(sign: int) -> str:
+    """The features the scorer is constrained to follow in one direction, for the card."""
+    return ", ".join(f"`{f}`" for f, s in MONOTONE.items() if s == sign)
+
+
 GENERALISATION_HEADING = "## Generalisation (leave-one-factor-out and stress preset)"
 
 
@@ -113,9 +118,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "## What it does",
         "Two calibrated HistGradientBoosting models. The scorer (binary) gives `score`, the "
         "probability that a building hosts an AI training cluster; it is constrained "
-        "monotonic where physics knows the direction (more cold-season heat, waste heat, "
-        "persistence, load factor, metered density, hall and gated campus size never lower "
-        "it; a daily or weekly swing and a farther substation never raise it). The class "
+        "monotonic where physics knows the direction (as they grow, "
+        f"{_names(1)} never lower it; {_names(-1)} never raise it). The class "
         f"model ({', '.join(CLASSES)}) shares what the scorer leaves among the other four. "
         "Missing evidence stays NaN with has_grid / has_thermal / has_price flags; sizes are "
         "capped at the largest real halls and campuses; campus area counts only for "

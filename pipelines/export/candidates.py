@@ -88,10 +88,13 @@ def with_states(gdf: gpd.GeoDataFrame, features: list[dict]) -> gpd.GeoDataFrame
     return out
 
 
-def _frontier_reason(s: pd.Series) -> list[str]:
-    """The sentence that says why a low scorer is exported anyway."""
+def _reasons(s: pd.Series, frontier: bool) -> list[str]:
+    """top_reasons, led for a frontier-capable campus by why it is exported whatever its score."""
+    if not frontier:
+        return list(s["top_reasons"])
     return [f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even at the "
-            "slow end of the estimate, and it is not declared: exported whatever its class"]
+            "slow end of the estimate, and it is not declared: exported whatever its class",
+            *s["top_reasons"]]
 
 
 def columns() -> list[str]:
@@ -128,9 +131,8 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
             **{k: clean(s[k], DECIMALS[k]) for k in ESTIMATES},
             "est_it_mw_basis": s["est_it_mw_basis"],
             **{k: clean(f[k], DECIMALS.get(k)) for k in EVIDENCE},
-            "frontier_capable": bool(frontier.get(fid, False)),
-            "top_reasons": _frontier_reason(s) * bool(frontier.get(fid, False))
-            + list(s["top_reasons"]),
+            "frontier_capable": bool(frontier[fid]),
+            "top_reasons": _reasons(s, bool(frontier[fid])),
             "declared": declared, "declared_id": d["declared_id"],
             "declared_it_mw": clean(d["declared_it_mw"], 2),
             "exceeds_declared": bool(declared and site_low > d["declared_it_mw"]),
