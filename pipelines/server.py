@@ -211,14 +211,15 @@ def stop_serving(timeout: float = 30.0) -> str:
 
 
 def _alive(pid: int) -> bool:
+    """True while pid runs (a zombie, or a process gone meanwhile, is not alive)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
     except PermissionError:
         return True
-    return Path(f"/proc/{pid}").is_dir() and \
-        "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
+    except (ProcessLookupError, OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
