@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +75,13 @@ items = st.one_of(
                                "qa_pixel": json_values}))}))
 
 
+@contextmanager
+def fresh_bundle(**parts: object) -> Iterator[Path]:
+    """A valid bundle in a folder of its own for one example (Hypothesis reuses tmp_path)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        yield make_bundle(Path(tmp) / "b", **parts)
+
+
 def check(root: Path) -> None:
     """The property: a bundle or a BundleError naming a file; validate never raises."""
     try:
@@ -92,9 +101,7 @@ def check(root: Path) -> None:
 @FUZZ
 @given(feats=features)
 def test_fuzz_facilities(feats):
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "b"
-        make_bundle(root)
+    with fresh_bundle() as root:
         (root / "facilities.geojson").write_text(json.dumps(
             {"type": "FeatureCollection", "features": feats}))
         check(root)
@@ -104,18 +111,15 @@ def test_fuzz_facilities(feats):
 @given(rows=st.lists(st.tuples(st.sampled_from(["N1", "N2", "", "N1 "]), timestamps, mw),
                      max_size=12))
 def test_fuzz_load(rows):
-    with tempfile.TemporaryDirectory() as tmp:
-        extra = pd.DataFrame(rows, columns=["node_id", "timestamp", "mw"])
-        root = make_bundle(Path(tmp) / "b",
-                           load=pd.concat([load_rows(hours=6), extra], ignore_index=True))
+    extra = pd.DataFrame(rows, columns=["node_id", "timestamp", "mw"])
+    with fresh_bundle(load=pd.concat([load_rows(hours=6), extra], ignore_index=True)) as root:
         check(root)
 
 
 @FUZZ
 @given(item=items)
 def test_fuzz_scene_items(item):
-    with tempfile.TemporaryDirectory() as tmp:
-        root = make_bundle(Path(tmp) / "b")
+    with fresh_bundle() as root:
         write_json(root / "imagery" / "scene.json", item)
         bundle = read_bundle(root)
         assert bundle.scenes == []
@@ -125,8 +129,7 @@ def test_fuzz_scene_items(item):
 @FUZZ
 @given(doc=json_values)
 def test_fuzz_region_yaml_and_geojson_shapes(doc):
-    with tempfile.TemporaryDirectory() as tmp:
-        root = make_bundle(Path(tmp) / "b")
+    with fresh_bundle() as root:
         (root / "grid" / "nodes.geojson").write_text(json.dumps(doc))
         check(root)
         (root / "region.yaml").write_text(json.dumps({"name": "x", "bbox": BBOX,
