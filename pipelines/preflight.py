@@ -46,7 +46,7 @@ def check_output_folder(out: Path, min_free_mb: float = MIN_FREE_MB) -> Path:
 
 def check_output_file(path: Path) -> Path:
     """A file to write: its folder must already exist and be writable (never created)."""
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
     if not parent.is_dir():
         raise PreflightError(f"{path}: folder {parent} does not exist; create it first")
     if path.is_dir():
