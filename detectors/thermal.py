@@ -151,25 +151,40 @@ def waste_heat_fit(deltas: np.ndarray, sun: np.ndarray, min_scenes: int = 4
     return intercept, slope
 
 
+def _season_masks(used: np.ndarray, background_k: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per facility, its coldest and warmest third of its own clear scenes by background.
+
+    Seasons are taken among the scenes that saw the facility, not the region's scenes: where
+    winter scenes are mostly cloud or snow (high latitudes), the region's coldest third may
+    hold none of a facility's clear views, and its cold-season heat would be unknown.
+    """
+    seen = used & np.isfinite(background_k)[None, :]
+    key = np.where(seen, background_k[None, :], np.inf)
+    rank = np.argsort(np.argsort(key, axis=1, kind="stable"), axis=1, kind="stable")
+    n_seen = seen.sum(axis=1)
+    third = np.where(n_seen > 0, np.ceil(n_seen / 3), 0)[:, None]
+    return seen & (rank < third), seen & (rank >= n_seen[:, None] - third)
+
+
 def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.ndarray,
                      area_m2: np.ndarray, sun: np.ndarray | None = None) -> pd.DataFrame:
     """Across scenes (facility x scene arrays): median ΔT, cold- and warm-season ΔT, persistence.
 
-    The cold season is the coldest third of the usable scenes by their background
+    The cold season is the coldest third of a facility's clear scenes by their background
     temperature, so it works in either hemisphere and in any climate.
     """
     n_fac = deltas.shape[0]
-    order = np.argsort(np.where(np.isfinite(background_k), background_k, np.inf))
-    valid = np.isfinite(background_k).sum()
-    third = max(1, int(np.ceil(valid / 3))) if valid else 0
-    cold, warm = order[:third], order[max(0, valid - third):valid]
     used = np.isfinite(deltas)
     n_used = used.sum(axis=1)
+    cold, warm = _season_masks(used, background_k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows are expected nulls
         median = np.nanmedian(deltas, axis=1) if deltas.shape[1] else np.full(n_fac, np.nan)
-        cold_d = np.nanmedian(deltas[:, cold], axis=1) if third else np.full(n_fac, np.nan)
-        warm_d = np.nanmedian(deltas[:, warm], axis=1) if third else np.full(n_fac, np.nan)
+        cold_d = np.nanmedian(np.where(cold, deltas, np.nan), axis=1) if deltas.shape[1] \
+            else np.full(n_fac, np.nan)
+        warm_d = np.nanmedian(np.where(warm, deltas, np.nan), axis=1) if deltas.shape[1] \
+            else np.full(n_fac, np.nan)
         hot = np.nanmax(hotspots, axis=1) if deltas.shape[1] else np.full(n_fac, np.nan)
         persistence = np.where(n_used > 0, (np.nan_to_num(deltas, nan=-99) > ANOMALY_K)
                                .sum(axis=1) / np.maximum(n_used, 1), np.nan)

@@ -77,6 +77,16 @@ def test_cold_season_uses_coldest_third_of_scenes():
     assert agg["thermal_resolved"].tolist() == [True, False]
 
 
+def test_cold_season_is_the_facilitys_own_coldest_clear_scenes():
+    """A facility cloudy in the region's coldest scenes still has a cold season of its own."""
+    nan = np.nan
+    deltas = np.array([[nan, nan, 8.0, 9.0, 15.0, 16.0], [3.0, 3.5, 4.0, 5.0, 9.0, 10.0]])
+    background = np.array([260.0, 262.0, 275.0, 280.0, 300.0, 302.0])
+    agg = aggregate_scenes(deltas, deltas, background, np.array([2e4, 2e4]))
+    assert agg["thermal_cold_season_delta_k"].tolist() == [8.5, 3.25]
+    assert agg["thermal_warm_season_delta_k"].tolist() == [15.5, 9.5]
+
+
 def test_no_clear_scene_gives_nulls_not_zeros():
     deltas = np.full((2, 3), np.nan)
     agg = aggregate_scenes(deltas, deltas, np.array([280.0, 281.0, np.nan]),
