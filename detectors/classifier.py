@@ -28,12 +28,14 @@ CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
 # Left out, though computed and shown: what only the simulator makes predictive. Growth and
 # steps up (a finished campus runs flat, with no ramp); the number of clear scenes (weather,
 # not the site); distances to substations and lines (off-grid campuses stand anywhere, and
-# the simulator's placement rules are not the world's); the metered node's total MW (a
-# 30 MW flat load is as much an AI hall as a 300 MW one: Colossus 1 began at 44 MW).
+# the simulator's placement rules are not the world's); the metered MW, the node's or the
+# building's share (a 30 MW flat load is as much an AI hall as a 300 MW one: Colossus 1
+# began at 44 MW, Meta Prometheus draws 691 MW; a model trained where halls are small
+# learns "hundreds of MW = smelter" from it). Metered density carries the physics.
 FEATURE_GROUPS: dict[str, list[str]] = {
     "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "dips_per_30d"],
     "price": ["price_response", "price_spike_ratio", "has_price"],
-    "power_size": ["mean_mw", "power_density_w_m2", "has_grid"],
+    "power_size": ["power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_solar_slope_k",
                 "thermal_persistence", "thermal_hotspot_k", "thermal_resolved", "has_thermal"],

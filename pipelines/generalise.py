@@ -65,12 +65,12 @@ def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
     """Train on one part of a factor's range, calibrate there, judge on the other part."""
     from pipelines.detect import DetectOptions
     from pipelines.model_card import holdout_region, summarise
-    from pipelines.train import build_tables, choose_alert_threshold, fit_model
+    from pipelines.train import CACHE_DIR, build_tables, choose_alert_threshold, fit_model
 
     log.info("split %s: training on %s, judging on %s", split.factor, split.train, split.judge)
-    train_t = build_tables([SPLIT_TRAIN + i for i in range(n_train)], "train", jobs, None,
+    train_t = build_tables([SPLIT_TRAIN + i for i in range(n_train)], "train", jobs, CACHE_DIR,
                            split.train)
-    cal_t = build_tables([SPLIT_CAL + i for i in range(n_cal)], "county", jobs, None,
+    cal_t = build_tables([SPLIT_CAL + i for i in range(n_cal)], "county", jobs, CACHE_DIR,
                          split.train)
     model = fit_model(train_t, cal_t, 0, f"split-{split.factor}")
     opts = DetectOptions(export_threshold, choose_alert_threshold(model, cal_t))
