@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from detectors.classifier import Model
+from detectors.regional import RegionalParams
 from detectors.scoring import frontier_capable, score
 from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
@@ -24,6 +25,7 @@ class DetectOptions:
     hardware_year: int | None = None
     node_max_distance_m: float = 1500.0
     declared_within_m: float = 100.0
+    regional: RegionalParams = field(default_factory=RegionalParams)
 
 
 @dataclass
