@@ -38,6 +38,14 @@ STUCK_HOURS = 24  # a balancing area's load never holds to the MW for a whole da
 # medians by at most about a quarter in the shipped real series; docs/evaluation.md).
 STEP_DAYS = 28
 STEP_FRACTION = 0.5
+# A step not matched by a ramp: the fastest 12 months of year-on-year baseload growth bring a
+# quarter of the area's baseload, and in the months after, growth runs at under a quarter of
+# that pace. Build-out continues once it starts (an area's campus pipeline runs for years:
+# in the shipped series Far West Texas, North Texas and Dominion keep 70 to 85% of their
+# fastest year's pace after it); a reporting or boundary change arrives once and stops.
+ONE_OFF_SHARE = 0.25
+ONE_OFF_AFTER = 0.25
+ONE_OFF_MIN_MONTHS_AFTER = 6
 COLLAPSE_FRACTION = 0.6  # last year's median load under 60% of the base year's
 # Two areas of one bundle stepping at once in opposite directions by a similar amount: the
 # load moved between them (a boundary or reporting change), weather moves neighbours alike.
@@ -165,6 +173,22 @@ def level_shift(mw: pd.Series) -> tuple[float, pd.Timestamp | None]:
         return 0.0, None
     day = both.idxmax()
     return float(np.sign(lo[day]) * both[day]), day
+
+
+def one_off_growth(mw: pd.Series) -> tuple[float, float, pd.Timestamp | None]:
+    """The fastest 12 months of year-on-year baseload growth (MW) and the pace after them.
+
+    Year-on-year differences of monthly p05; returns (pace, pace after, the window's last
+    month), or (0, 0, None) when the series is too short to see what followed.
+    """
+    monthly = mw.resample("MS").quantile(BASE_PCT / 100)
+    yoy = (monthly - monthly.shift(12)).dropna()
+    best = (0.0, 0.0, None)
+    for end in range(11, len(yoy) - ONE_OFF_MIN_MONTHS_AFTER):
+        pace = float(yoy.iloc[end - 11:end + 1].mean())
+        if best[2] is None or pace > best[0]:
+            best = (pace, float(yoy.iloc[end + 1:].mean()), yoy.index[end])
+    return best
 
 
 def daily_steps(mw: pd.Series) -> pd.DataFrame:
@@ -300,6 +324,12 @@ def quality_gates(mw: pd.Series, removed: dict[str, int], coverage: pd.Series,
     if abs(shift) >= STEP_FRACTION and day is not None:
         flags.append(f"level_shift: {100 * shift:+.0f}% within {STEP_DAYS} days about "
                      f"{day:%Y-%m-%d} (a reporting, boundary or metering change)")
+    pace, after, end = one_off_growth(mw)
+    if end is not None and pace >= ONE_OFF_SHARE * base["p_base"] and after <= ONE_OFF_AFTER * pace:
+        flags.append(f"level_shift: baseload ran {pace:+.0f} MW above the year before through "
+                     f"the 12 months to {end:%Y-%m} ({100 * pace / base['p_base']:.0f}% of "
+                     f"{base_year}'s), then growth stopped ({after:+.0f} MW a year on): a step "
+                     "not matched by a ramp, as a reporting or boundary change makes")
     if last["median"] < COLLAPSE_FRACTION * base["median"]:
         flags.append(f"collapse: median load fell from {base['median']:.0f} to "
                      f"{last['median']:.0f} MW")

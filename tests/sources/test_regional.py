@@ -74,6 +74,7 @@ def test_a_grid_only_bundle_validates_as_usable_for_regional(regional_run):
 
 def test_build_out_areas_alert_and_rank_above_slow_growers(regional_run):
     rows = regional_run["rows"]
+    assert min(rows[a]["rank"] for a in ("PJM-DOM", "ERCO-FWES", "ERCO-NRTH")) == 1
     for area in ("PJM-DOM", "ERCO-FWES", "ERCO-NRTH"):
         assert rows[area]["regional_alert"], area
     for area in SLOW:
@@ -98,10 +99,12 @@ def test_quality_cases_are_flagged_or_stay_below_alert(regional_run):
     rows = regional_run["rows"]
     spa = " ".join(rows["SPA"]["quality_flags"])
     assert "level_shift" in spa and "collapse" in spa
+    # WACM's +1.4 GW of 2022 (load moved from PSCO) arrives once and growth stops after it.
+    assert any("step not matched by a ramp" in f for f in rows["WACM"]["quality_flags"])
     assert any(f.startswith("small_area") for f in rows["CISO-VEA"]["quality_flags"])
     # The reader repaired the uncleaned pull (its stuck runs and spikes became holes).
     assert any(f.startswith("dropouts: ") for f in rows["LDWP"]["quality_flags"])
-    for area in ("SPA", "CISO-VEA", "LDWP"):
+    for area in ("WACM", "SPA", "CISO-VEA", "LDWP"):
         assert not rows[area]["regional_alert"] and "data quality" in \
             rows[area]["interpretation"]
         assert rows[area]["regional_score"] < min(rows[a]["regional_score"] for a in (
@@ -200,8 +203,11 @@ def test_mirrored_steps_in_two_areas_flag_both_as_a_boundary_change():
         assert len(flags) == 1 and f"mirrored by {partner}" in flags[0]
         assert not table.loc[node, "regional_alert"]
     assert table.loc["D", "quality_flags"] == []
+    # Without its partner the step is still one that growth does not follow.
     alone = regional_table(load[load["node_id"] != "B"], {}).set_index("node_id")
-    assert alone.loc["A", "regional_alert"]  # without its partner, a step reads as growth
+    flags = alone.loc["A", "quality_flags"]
+    assert [f for f in flags if f.startswith("level_shift")] and not [
+        f for f in flags if f.startswith("boundary")]
 
 
 def test_compressed_distribution_and_missing_year_are_flagged():
