@@ -58,6 +58,6 @@ def score(features: pd.DataFrame, model: Model, a: ComputeAssumptions) -> pd.Dat
                                                  out["est_it_mw_low"].to_numpy(),
                                                  out["est_it_mw_high"].to_numpy()),
                                 index=features.index))
-    groups = model.reasons(features)
+    groups = model.reasons(features, base=out["score"].to_numpy())
     out["top_reasons"] = [describe(row, g) for (_, row), g in zip(features.iterrows(), groups)]
     return out

@@ -177,7 +177,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                        eia=args.eia, eia930=[str(p) for p in args.eia930],
                        meters=str(args.meters) if args.meters else None,
                        meter_nodes=str(args.meter_nodes) if args.meter_nodes else None,
-                       gridstatus=args.gridstatus)
+                       gridstatus=args.gridstatus, assume_utc=args.assume_utc)
     report = fetch_flow(req, settings)
     scenes = report.get("scenes", {})
     sys.stdout.write(f"{args.out}: {report.get('facilities', {}).get('written', 0)} buildings, "
@@ -190,29 +190,33 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_regional(args: argparse.Namespace) -> int:
-    """Flat-baseload growth of a bundle's balancing areas: a ranked table and GeoJSON."""
+    """Firm-load growth of a bundle's balancing areas: a ranked table and GeoJSON."""
     from pipelines.bundle.grid import read_temperature
     from pipelines.bundle.reader import read_grid
+    from pipelines.config import load_config
     from pipelines.regional import regional_frame, write_regional
 
+    settings = load_config(_config_path(args)).defaults.regional
+    if args.base_year is not None:
+        settings = settings.model_copy(update={"base_year": args.base_year})
     grid = read_grid(args.region, assume_utc=args.assume_utc)
     temperature = None
     if args.temperature:
         temperature = read_temperature(args.temperature, grid.problems, args.assume_utc)
         grid.problems.raise_if_errors()
-    frame = regional_frame(grid.nodes, grid.load, grid.price, temperature)
+    frame = regional_frame(grid.nodes, grid.load, grid.price, temperature, settings.params())
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_regional(frame, args.out)
     table = frame.drop(columns="geometry")
     if path is None:
         raise ComputewatchError(f"{args.region}: no balancing-area or zone nodes with load "
                                 "(nodes of kind balancing_area, sub_ba, zone, or polygons)")
-    cols = ["rank", "node_id", "flat_load_growth_pct_per_year", "base_load_first_mw",
-            "base_load_last_mw", "peak_load_growth_mw", "summer_curtailment_days",
-            "regional_alert"]
+    cols = ["rank", "node_id", "regional_score", "growth_mw_per_year", "growth_pct_per_year",
+            "base_year", "summer_curtailment_days", "regional_alert"]
     sys.stdout.write(table[cols].to_string(index=False) + "\n")
     for _, row in table.iterrows():
-        sys.stdout.write(f"{row['node_id']}: {row['interpretation']}\n")
+        flags = f" [{'; '.join(row['quality_flags'])}]" if row["quality_flags"] else ""
+        sys.stdout.write(f"{row['node_id']}: {row['interpretation']}{flags}\n")
     log.info("regional alerts written to %s", path)
     return 0
 
@@ -520,7 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="EIA respondents (ERCO) or sub-BAs (PJM-DOM) via the API v2 "
                    "(key in EIA_API_KEY)")
     p.add_argument("--eia930", nargs="*", type=Path, default=[], metavar="CSV",
-                   help="EIA-930 bulk or cleaned CSV files to import")
+                   help="EIA-930 bulk, cleaned or uncleaned CSV files to import")
+    p.add_argument("--assume-utc", action="store_true",
+                   help="read timestamps without a UTC offset (the cleaned EIA-930 series) "
+                   "as UTC")
     p.add_argument("--meters", type=Path, default=None,
                    help="node load file (CSV/Parquet: node_id, timestamp, mw)")
     p.add_argument("--meter-nodes", type=Path, default=None,
@@ -538,7 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=Path, default=None,
                    help="hourly temperature per area (CSV: node_id, timestamp, temp_c): "
                    "normalises the baseload for weather")
+    p.add_argument("--base-year", type=int, default=None,
+                   help="calendar year growth is measured from (default: flows.yaml "
+                   "regional.base_year, else the first full year after the 2020 pandemic dip)")
     p.add_argument("--assume-utc", action="store_true")
+    p.add_argument("--config", type=Path, default=None, help="flows.yaml (regional: settings)")
     p.set_defaults(func=cmd_regional)
 
     p = sub.add_parser("deployments", help="list flows.yaml's deployments and next run times")

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from detectors.regional import RegionalParams
 from pipelines.bundle.limits import Limits
 from pipelines.errors import UsageError
 from pipelines.runners import RunnerSettings
@@ -54,6 +55,20 @@ class LimitSettings(Strict):
         return Limits(self.max_grid_pixels, self.max_load_file_mb)
 
 
+class RegionalSettings(Strict):
+    """What makes a regional alert (detectors/regional.py; flows.yaml says why each value)."""
+
+    base_year: int | None = Field(None, ge=2000, le=2100)
+    min_area_mw: float = Field(100.0, ge=0)
+    min_growth_mw_per_year: float = Field(50.0, ge=0)
+    alert_pct_per_year: float = Field(4.0, gt=1.0)
+    alert_mw_per_year: float = Field(250.0, gt=0)
+
+    def params(self) -> RegionalParams:
+        """The detector's plain parameters."""
+        return RegionalParams(**self.model_dump())
+
+
 class DetectSettings(Strict):
     """How detection runs: thresholds, hardware year, node attribution, the alert store."""
 
@@ -65,6 +80,7 @@ class DetectSettings(Strict):
     declared_within_m: float = Field(100.0, ge=0)
     task_runner: RunnerSettings = RunnerSettings()
     limits: LimitSettings = LimitSettings()
+    regional: RegionalSettings = RegionalSettings()
 
     def with_overrides(self, **overrides: object) -> DetectSettings:
         """These settings with command-line values (None: not given), validated like the file."""
@@ -92,7 +108,8 @@ class DetectSettings(Strict):
                                    self.change_margins.it_mw_fraction),
                 "declared_within_m": self.declared_within_m,
                 "max_grid_pixels": self.limits.max_grid_pixels,
-                "max_load_file_mb": self.limits.max_load_file_mb}
+                "max_load_file_mb": self.limits.max_load_file_mb,
+                "regional": self.regional.model_dump()}
 
 
 class Schedule(Strict):

@@ -8,11 +8,18 @@ import geopandas as gpd
 import pandas as pd
 
 from detectors.classifier import Model
+from detectors.regional import RegionalParams
 from detectors.scoring import frontier_capable, score
 from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
 from pipelines.reference import compute_assumptions, ref
+
+# The gradient-boosted trees predict in OpenMP threads. Scoring a county region (about
+# 2,000 buildings, the score plus the reasons' batched prediction) took 2.8 to 3.1 s on one
+# thread and 3.7 to 37 s on two while the other core was busy (benchmarks/score_threads.py):
+# per-tree thread synchronisation costs more than it saves at this size, so one thread.
+SCORE_THREADS = 1
 
 
 @dataclass
@@ -24,6 +31,7 @@ class DetectOptions:
     hardware_year: int | None = None
     node_max_distance_m: float = 1500.0
     declared_within_m: float = 100.0
+    regional: RegionalParams = field(default_factory=RegionalParams)
 
 
 @dataclass
@@ -57,9 +65,12 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
                     opts: DetectOptions, run_id: str, run_time: str
                     ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Score assembled features and turn them into candidate rows."""
+    from threadpoolctl import threadpool_limits
+
     hardware_year = opts.hardware_year or bundle.period[1].year
     a = compute_assumptions(hardware_year)
-    scored = score(features, model, a)
+    with threadpool_limits(limits=SCORE_THREADS):
+        scored = score(features, model, a)
     scored["frontier_days"] = frontier_capable(features, scored, a,
                                                ref("frontier_horizon_days").value,
                                                ref("frontier_floor_it_mw").value)

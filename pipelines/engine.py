@@ -280,7 +280,8 @@ class DetectRun:
                                      for fid, row in inputs.iterrows()},
                         counts, bundle.period, bundle.region.name, bundle.problems,
                         scenes_used, model.version, complete,
-                        regional_frame(bundle.nodes, bundle.load, bundle.price))
+                        regional_frame(bundle.nodes, bundle.load, bundle.price,
+                                       params=self.opts.regional))
         if complete:
             self.cache.put("scored", self.scored_key, result)
         self.clock.add("score", time.perf_counter() - t)

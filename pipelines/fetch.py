@@ -28,6 +28,7 @@ from pipelines.bundle.region import utm_crs_for
 from pipelines.cache import StageCache
 from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.redact import redact
+from pipelines.regional import area_zone
 from pipelines.retry import RETRIES, retry_delays, retry_transient, settle
 from pipelines.sources.eia import fetch_months, read_eia930
 from pipelines.sources.http import PoliteClient, SourceError
@@ -57,6 +58,7 @@ class FetchRequest:
     meters: str | None = None
     meter_nodes: str | None = None
     gridstatus: list[str] = field(default_factory=list)
+    assume_utc: bool = False
 
 
 @task(name="stac-search", **SOURCE_TASK)
@@ -96,10 +98,14 @@ def eia_task(s: SourceSettings, code: str, start: str, end: str) -> pd.DataFrame
 def _area_node(node_id: str, bbox: tuple[float, ...], kind: str | None = None) -> dict:
     """An area node drawn as the region's bbox (EIA and ISOs give no geometry).
 
-    A code with a dash (PJM-DOM) is a sub-BA, one without a balancing area.
+    geometry_source says so; time_zone comes from EIA's balancing-authority table. A code
+    with a dash (PJM-DOM) is a sub-BA, one without a balancing area.
     """
+    zone, _, _ = area_zone(node_id, None, 0.0)
     return {"node_id": node_id, "kind": kind or ("sub_ba" if "-" in node_id else
                                                  "balancing_area"),
+            "time_zone": zone,
+            "geometry_source": "bundle bbox: no area boundary is shipped or fetched",
             "geometry": shapely.box(*bbox)}
 
 
@@ -119,7 +125,7 @@ def _grid(s: SourceSettings, req: FetchRequest, report: dict
         report["failed"].append({"source": "eia", "id": code, "error": redact(str(exc))})
         log.warning("eia: %s failed and is left out: %s", code, redact(str(exc)))
     for path in req.eia930:
-        frame = read_eia930(Path(path))
+        frame = read_eia930(Path(path), assume_utc=req.assume_utc)
         loads.append(frame)
         nodes += [_area_node(n, req.bbox) for n in sorted(frame["node_id"].unique())]
     for iso in req.gridstatus:
@@ -132,7 +138,8 @@ def _grid(s: SourceSettings, req: FetchRequest, report: dict
             raise SourceError("--meters needs --meter-nodes (node_id, kind, lon, lat)")
         located = read_meter_nodes(Path(req.meter_nodes))
         nodes += located.to_dict(orient="records")
-    node_frame = gpd.GeoDataFrame(nodes or None, columns=["node_id", "kind", "geometry"],
+    node_frame = gpd.GeoDataFrame(nodes or None, columns=["node_id", "kind", "time_zone",
+                                                          "geometry_source", "geometry"],
                                   crs="EPSG:4326").drop_duplicates("node_id")
     load = pd.concat(loads, ignore_index=True) if loads else pd.DataFrame(
         columns=["node_id", "interval_start", "mw"])

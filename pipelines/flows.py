@@ -25,6 +25,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
+from detectors.regional import RegionalParams
 from detectors.thermal import ZoneWeights
 from pipelines.alerts.evidence import write_packets
 from pipelines.alerts.store import Margins, open_store, record_run
@@ -143,7 +144,8 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
                 change_margins: tuple[float, float] = (0.1, 0.2),
                 declared_within_m: float = 100.0,
                 max_grid_pixels: int = Limits.max_grid_pixels,
-                max_load_file_mb: float = Limits.max_load_file_mb) -> dict:
+                max_load_file_mb: float = Limits.max_load_file_mb,
+                regional: dict | None = None) -> dict:
     """Read a region bundle, compute evidence, score, and export candidates to out.
 
     alert_store is a URL without its password (Prefect keeps flow parameters in its
@@ -151,7 +153,7 @@ def detect_flow(region: str, out: str, export_threshold: float, alert_threshold:
     sources (PGPASSWORD, ~/.pgpass).
     """
     opts = DetectOptions(export_threshold, alert_threshold, hardware_year, node_max_distance_m,
-                         declared_within_m)
+                         declared_within_m, RegionalParams(**(regional or {})))
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t = time.perf_counter()
     run = DetectRun(region, opts, assume_utc, progress, StageCache(),

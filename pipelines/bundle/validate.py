@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.bundle.reader import RegionBundle, read_bundle
+from pipelines.bundle.reader import GridData, RegionBundle, read_bundle, read_grid
 from pipelines.errors import BundleError, ProblemLog
 
 
@@ -20,11 +20,12 @@ class Validation:
     clear_fraction: dict[str, float]
     problems: ProblemLog
     fatal: str | None = None
+    grid_only: GridData | None = None
 
     @property
     def usable(self) -> bool:
-        """True when the bundle can be scored (warnings allowed)."""
-        return self.bundle is not None and self.fatal is None
+        """True when the bundle can be scored, or its areas given regional context."""
+        return (self.bundle is not None and self.fatal is None) or self.grid_only is not None
 
 
 def check_scenes(bundle: RegionBundle) -> dict[str, float]:
@@ -51,12 +52,36 @@ def validate(root: Path | str, assume_utc: bool = False) -> Validation:
     try:
         bundle = read_bundle(root, assume_utc=assume_utc)
     except BundleError as exc:
-        return Validation(root, None, {}, ProblemLog(root=root), fatal=str(exc))
+        return Validation(root, None, {}, ProblemLog(root=root), fatal=str(exc),
+                          grid_only=_regional_only(root, assume_utc))
     return Validation(root, bundle, check_scenes(bundle), bundle.problems)
+
+
+def _regional_only(root: Path, assume_utc: bool) -> GridData | None:
+    """The bundle's grid part when it holds area load that `regional` can use, else None."""
+    from pipelines.regional import area_nodes
+
+    try:
+        grid = read_grid(root, assume_utc=assume_utc)
+    except BundleError:
+        return None
+    areas = area_nodes(grid.nodes)
+    has_load = len(areas) and grid.load["node_id"].isin(areas.index).any()
+    return grid if has_load else None
 
 
 def format_report(v: Validation) -> str:
     """The validation report a person reads: counts, CRS, period, scenes, problems."""
+    if v.bundle is None and v.grid_only is not None:
+        g = v.grid_only
+        warnings = g.problems.warnings
+        return "\n".join([
+            f"Region bundle {v.root}: {g.region.name}",
+            f"  grid nodes: {len(g.nodes)}; load rows: {len(g.load)}",
+            f"  problems: {len(warnings)} warnings", *[f"    {p}" for p in warnings],
+            f"  not detectable: {v.fatal}",
+            "Result: usable for `computewatch regional` only (area load, nothing to detect)"]
+        ) + "\n"
     if v.bundle is None:
         return f"Region bundle {v.root}: UNUSABLE\n{v.fatal}\n"
     b = v.bundle

@@ -293,8 +293,16 @@ def read_infrastructure(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFra
     return gdf.to_crs(crs).reset_index(drop=True)
 
 
+# Optional text properties of an area node that regional context reads: its IANA time zone
+# and where its geometry came from (a fetched area drawn as the bundle's bbox says so).
+NODE_OPTIONAL = ("time_zone", "geometry_source")
+
+
 def read_nodes(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
-    """Metering points and areas (node_id, kind); empty when the bundle has no grid data."""
+    """Metering points and areas; empty when the bundle has no grid data.
+
+    Columns node_id and kind, and the optional NODE_OPTIONAL text properties.
+    """
     empty = gpd.GeoDataFrame({"node_id": [], "kind": []}, geometry=[], crs=crs)
     if not path.is_file():
         return empty
@@ -321,7 +329,10 @@ def read_nodes(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
     if "kind" not in gdf.columns:
         gdf["kind"] = None
     gdf["kind"] = gdf["kind"].fillna("unknown").astype(str)
-    return gdf[["node_id", "kind", "geometry"]].to_crs(crs).set_index("node_id", drop=False)
+    keep = ["node_id", "kind"] + [c for c in NODE_OPTIONAL if c in gdf.columns]
+    for col in keep[2:]:
+        gdf[col] = gdf[col].where(gdf[col].map(lambda v: isinstance(v, str)), None)
+    return gdf[[*keep, "geometry"]].to_crs(crs).set_index("node_id", drop=False)
 
 
 def read_declared(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from detectors.regional import clean_hours
 from pipelines.cache import StageCache, key_of
 from pipelines.sources.http import PoliteClient, SourceError
 
@@ -98,36 +99,83 @@ def fetch_months(client: PoliteClient, base_url: str, code: str, start: pd.Times
     return out[(out["interval_start"] >= start) & (out["interval_start"] < end)]
 
 
-def read_eia930(path: Path, node: str | None = None) -> pd.DataFrame:
+def _stamps(values: pd.Series, path: Path, assume_utc: bool) -> pd.Series:
+    """Timestamps as UTC; ones without an offset only when the user says they are UTC."""
+    text = values.astype(str)
+    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    if not offset.all() and not assume_utc:
+        raise SourceError(f"{path}: {int((~offset).sum())} timestamps have no UTC offset "
+                          "(e.g. {!r}); the cleaned EIA-930 series of Ruggles & Farnham are "
+                          "UTC: pass --assume-utc to read them so".format(
+                              text[~offset].iloc[0]))
+    return pd.to_datetime(text, format="mixed", utc=True, errors="coerce")
+
+
+def repair_raw(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Uncleaned demand: dropouts, spikes and stuck runs become missing hours, counted.
+
+    Nothing is imputed (detectors/regional.py clean_hours says what is removed); the warning
+    recommends the cleaned series, whose imputation is documented (Ruggles & Farnham 2024).
+    """
+    kept, totals = [], {"zero_or_missing": 0, "spikes": 0, "stuck": 0}
+    for node, part in frame.groupby("node_id", sort=True):
+        series = part.set_index("interval_start")["mw"]
+        cleaned, removed = clean_hours(series)
+        for k, v in removed.items():
+            totals[k] += v
+        kept.append(pd.DataFrame({"node_id": node, "interval_start": cleaned.index,
+                                  "mw": cleaned.to_numpy()}))
+    if sum(totals.values()):
+        log.warning("%s: uncleaned demand repaired: %d hours zero or missing, %d dropouts or "
+                    "spikes (under half or over twice their day's median), %d stuck hours "
+                    "set to missing, none imputed; the cleaned series (Ruggles & Farnham, "
+                    "doi:10.5281/zenodo.3517197) is recommended", path, totals["zero_or_missing"],
+                    totals["spikes"], totals["stuck"])
+    return pd.concat(kept, ignore_index=True) if kept else frame
+
+
+def read_eia930(path: Path, node: str | None = None, assume_utc: bool = False
+                ) -> pd.DataFrame:
     """An EIA-930 file as node_id, interval_start, mw.
 
     Accepts the bulk files (EIA930_BALANCE_*.csv: `Balancing Authority`, `UTC Time at End
     of Hour`, `Demand (MW)` with thousands separators; EIA930_SUBREGION_*.csv adds
-    `Sub-Region`) and the cleaned series of Ruggles & Farnham (`date_time`, `cleaned demand
-    (MW)`; the node is the file name, e.g. PJM-DOM.csv).
+    `Sub-Region`), the cleaned series of Ruggles & Farnham (`date_time`, `cleaned demand
+    (MW)`; the node is the file name, e.g. PJM-DOM.csv) and their uncleaned pulls
+    (`date_time`, `demand (MW)`). Uncleaned demand (bulk and raw pulls) is repaired with
+    counts (repair_raw). The Ruggles & Farnham files carry no offset: they are read only
+    with assume_utc.
     """
     try:
         raw = pd.read_csv(path, thousands=",", low_memory=False)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"{path}: cannot be read as CSV ({exc})") from None
     cols = set(raw.columns)
+    name = node or path.name.split(".")[0]
     if {"UTC Time at End of Hour", "Demand (MW)"} <= cols:
-        ends = pd.to_datetime(raw["UTC Time at End of Hour"], format="mixed", utc=True)
+        ends = pd.to_datetime(raw["UTC Time at End of Hour"], format="mixed", utc=True,
+                              errors="coerce")
         if "Sub-Region" in cols:
             ids = raw["Balancing Authority"].astype(str) + "-" + raw["Sub-Region"].astype(str)
         else:
             ids = raw["Balancing Authority"].astype(str)
-        mw = raw["Demand (MW)"]
-    elif {"date_time", "cleaned demand (MW)"} <= cols:
-        ends = pd.to_datetime(raw["date_time"], utc=True)
-        ids = pd.Series(node or path.name.split(".")[0], index=raw.index)
-        mw = raw["cleaned demand (MW)"]
+        mw, cleaned = raw["Demand (MW)"], False
+    elif "date_time" in cols and ({"cleaned demand (MW)", "demand (MW)"} & cols):
+        ends = _stamps(raw["date_time"], path, assume_utc)
+        ids = pd.Series(name, index=raw.index)
+        cleaned = "cleaned demand (MW)" in cols
+        mw = raw["cleaned demand (MW)" if cleaned else "demand (MW)"]
     else:
         raise SourceError(f"{path}: not an EIA-930 file: expected `UTC Time at End of Hour` "
-                          f"and `Demand (MW)` (bulk) or `date_time` and `cleaned demand (MW)` "
-                          f"(cleaned); found {sorted(cols)[:8]}")
+                          f"and `Demand (MW)` (bulk), `date_time` and `cleaned demand (MW)` "
+                          f"(cleaned) or `date_time` and `demand (MW)` (uncleaned); found "
+                          f"{sorted(cols)[:8]}")
     out = pd.DataFrame({"node_id": ids, "interval_start": ends - HOUR_ENDING,
                         "mw": pd.to_numeric(mw, errors="coerce")})
     if node is not None:
         out = out[out["node_id"] == node]
-    return out.dropna(subset=["interval_start"])
+    bad = int(out["interval_start"].isna().sum())
+    if bad:
+        log.warning("%s: %d rows with unreadable timestamps skipped", path, bad)
+    out = out.dropna(subset=["interval_start"])
+    return out if cleaned else repair_raw(out, path)

@@ -6,6 +6,7 @@ import pytest
 
 from detectors.classifier import (
     CLASSES,
+    FEATURE_GROUPS,
     FEATURES,
     MONOTONE,
     SIZE_CAPS,
@@ -84,3 +85,25 @@ def test_probabilities_take_the_score_from_the_scorer(synthetic):
     assert np.allclose(proba["ai_training"], scorer.predict_proba(m[:50])[:, 1])
     without = Model(clf, {}, "t", list(FEATURES)).probabilities(x.head(50))
     assert np.allclose(without.sum(axis=1), 1.0)
+
+
+def test_batched_reasons_match_hiding_each_group_in_turn(synthetic):
+    """One batched prediction gives the ranking that eight separate ones gave."""
+    x, y = synthetic
+    m = feature_matrix(x)
+    clf = calibrate(fit_classifier(m, y, np.ones(len(y)), seed=0), m, y)
+    scorer = calibrate(fit_scorer(m, y == "ai_training", np.ones(len(y)), seed=0), m,
+                       y == "ai_training")
+    model = Model(clf, {}, "t", list(FEATURES), scorer)
+    probe = x.head(40)
+    base = model.probabilities(probe)["ai_training"].to_numpy()
+    drops = {}
+    for group, cols in FEATURE_GROUPS.items():
+        hidden = probe.copy()
+        hidden[cols] = np.nan
+        drops[group] = np.abs(base - model.probabilities(hidden)["ai_training"].to_numpy())
+    expected = [sorted(drops, key=lambda g: -drops[g][i])[:3] for i in range(len(probe))]
+    got = model.reasons(probe)
+    assert got == model.reasons(probe, base=base)
+    for want, have, i in zip(expected, got, range(len(probe))):
+        assert [drops[g][i] for g in have] == pytest.approx([drops[g][i] for g in want])

@@ -47,7 +47,8 @@ def _gridstatus(monkeypatch):
 CONNECTORS = {
     "stac+overpass+eia-api": lambda tmp, mp: {"eia": ["ERCO-FWES"]},
     "eia930-file": lambda tmp, mp: {"satellite": False,
-                                    "eia930": [str(DATA / "eia930" / "ERCO-FWES.csv.gz")]},
+                                    "eia930": [str(DATA / "eia930" / "ERCO-FWES.csv.gz")],
+                                    "assume_utc": True},
     "meter-file": lambda tmp, mp: {"satellite": False, **_meters(tmp)},
     "gridstatus": lambda tmp, mp: {"satellite": False, **_gridstatus(mp)},
 }
