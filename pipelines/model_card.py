@@ -165,9 +165,11 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- A substation placed nearer to another large building than to the campus it "
               "feeds can be attributed to the wrong campus; a campus that loses its meter "
               "this way and rejects little sensible heat is missed.",
-              "- Outside its training ranges recall falls well below the 95% target: large "
-              "sparse halls, evaporative cooling, cold climates and distant substations are "
-              "the weak axes (the generalisation table below, and docs/evaluation.md).",
+              "- Outside its training ranges recall falls well below the 95% target: off-grid "
+              "halls (heat alone cannot tell them from a smelter or a mine with a missing "
+              "meter), large sparse halls, evaporative cooling, cold climates and distant "
+              "substations are the weak axes (the generalisation table below, and "
+              "docs/evaluation.md).",
               "- Small AI halls (under about 100 x 100 m) are below the TIRS resolution.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]
