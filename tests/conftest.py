@@ -37,10 +37,13 @@ def prefect_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_run(prefect_server, tmp_path_factory):
     """The detect flow run once on the embedded demo; tests read its outputs."""
+    from pipelines.config import load_config
     from pipelines.flows import detect_flow
 
     from helpers import DEMO
 
     out = tmp_path_factory.mktemp("demo-out")
-    report = detect_flow(str(DEMO), str(out), export_threshold=0.3, alert_threshold=0.7)
+    thresholds = load_config().defaults.thresholds  # the shipped configuration
+    report = detect_flow(str(DEMO), str(out), export_threshold=thresholds.export,
+                         alert_threshold=thresholds.alert)
     return out, report

@@ -72,12 +72,21 @@ def test_score_never_falls_as_physical_evidence_grows(synthetic):
         assert np.all(sign * (p_hi - p_lo) >= -1e-12), col
 
 
-def test_probabilities_take_the_score_from_the_scorer(synthetic):
+@pytest.fixture(scope="module")
+def fitted(synthetic):
+    """The class model and the scorer, calibrated, on the synthetic table."""
     x, y = synthetic
     m = feature_matrix(x)
     clf = calibrate(fit_classifier(m, y, np.ones(len(y)), seed=0), m, y)
     scorer = calibrate(fit_scorer(m, y == "ai_training", np.ones(len(y)), seed=0), m,
                        y == "ai_training")
+    return clf, scorer
+
+
+def test_probabilities_take_the_score_from_the_scorer(synthetic, fitted):
+    x, _ = synthetic
+    m = feature_matrix(x)
+    clf, scorer = fitted
     model = Model(clf, {}, "t", list(FEATURES), scorer)
     proba = model.probabilities(x.head(50))
     assert list(proba.columns) == CLASSES
@@ -87,13 +96,10 @@ def test_probabilities_take_the_score_from_the_scorer(synthetic):
     assert np.allclose(without.sum(axis=1), 1.0)
 
 
-def test_batched_reasons_match_hiding_each_group_in_turn(synthetic):
+def test_batched_reasons_match_hiding_each_group_in_turn(synthetic, fitted):
     """One batched prediction gives the ranking that eight separate ones gave."""
-    x, y = synthetic
-    m = feature_matrix(x)
-    clf = calibrate(fit_classifier(m, y, np.ones(len(y)), seed=0), m, y)
-    scorer = calibrate(fit_scorer(m, y == "ai_training", np.ones(len(y)), seed=0), m,
-                       y == "ai_training")
+    x, _ = synthetic
+    clf, scorer = fitted
     model = Model(clf, {}, "t", list(FEATURES), scorer)
     probe = x.head(40)
     base = model.probabilities(probe)["ai_training"].to_numpy()

@@ -66,7 +66,8 @@ def test_hostile_facility_ids_never_write_outside_out(prefect_server, tmp_path, 
     for f in alerts:
         summary = (out / f["properties"]["evidence"]).resolve()
         assert out.resolve() in summary.parents and summary.is_file()
-        assert summary.parent.name.startswith("_")
+        if f["id"] in renames.values():  # a path-like id gets an escaped folder name
+            assert summary.parent.name.startswith("_")
     # A re-run prunes stale packets only inside out/evidence.
     code, _, _ = run(capsys, "detect", str(root), "--out", str(out), "--no-store")
     assert code == 0 and not escape.exists()
