@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipelines.errors import UsageError
+
 
 class RunnerSettings(BaseModel):
     """`task_runner:` in flows.yaml: kind, and for Dask a scheduler address or a local size."""
@@ -34,7 +36,11 @@ def build_runner(settings: RunnerSettings) -> Any:
         # memory grows with the number of scenes (issue 14: 16 GB at the state preset, 2.7 GB
         # with two workers, same wall time). More workers than cores buys no speed.
         return ThreadPoolTaskRunner(max_workers=settings.max_workers or os.cpu_count() or 1)
-    from prefect_dask import DaskTaskRunner
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise UsageError("task_runner kind dask needs the dask extra: "
+                         "pip install 'computewatch[dask]' (prefect-dask)") from None
 
     if settings.address:
         return DaskTaskRunner(address=settings.address)
