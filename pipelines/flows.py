@@ -130,7 +130,7 @@ def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, collection: dict, out
     if regional is not None and len(regional):
         outputs["regional"] = write_regional(regional, out)
         flagged = regional.loc[regional["regional_alert"].astype(bool), "node_id"]
-        log.info("regional: %d areas, flat-growth alerts: %s", len(regional),
+        log.info("regional: %d areas, regional alerts: %s", len(regional),
                  ", ".join(flagged) or "none")
     run.clock.add("export", time.perf_counter() - t)
     return outputs
