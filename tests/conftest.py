@@ -14,6 +14,22 @@ pytest_plugins = ["postgres"]
 # Set before any test module imports pipelines.flows (retry delays are read at import).
 os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
 
+# Markers from what a test needs, so a development loop can leave the heavy ones out
+# (`./run pytest -m "not prefect and not postgres and not slow"`); the README's command
+# runs everything.
+NEEDS = {"prefect_server": "prefect", "demo_run": "prefect", "postgres_url": "postgres"}
+SLOW_MODULES = {"test_fuzz_reader.py", "test_dask.py", "test_serve.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test prefect, postgres or slow from its fixtures and module."""
+    for item in items:
+        for fixture, marker in NEEDS.items():
+            if fixture in item.fixturenames:
+                item.add_marker(getattr(pytest.mark, marker))
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def stage_cache(tmp_path_factory):
