@@ -88,13 +88,15 @@ def with_states(gdf: gpd.GeoDataFrame, features: list[dict]) -> gpd.GeoDataFrame
     return out
 
 
-def _reasons(s: pd.Series, frontier: bool) -> list[str]:
+def _reasons(s: pd.Series, capable: bool, declared_id: str | None) -> list[str]:
     """top_reasons, led for a frontier-capable campus by why it is exported whatever its score."""
-    if not frontier:
+    if not capable:
         return list(s["top_reasons"])
-    return [f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even at the "
-            "slow end of the estimate, and it is not declared: exported whatever its class",
-            *s["top_reasons"]]
+    days = f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even at the " \
+        "slow end of the estimate"
+    why = f"; it is declared ({declared_id}): exported to set against its declaration" \
+        if declared_id else ", and it is not declared: exported whatever its class"
+    return [days + why, *s["top_reasons"]]
 
 
 def columns() -> list[str]:
@@ -110,10 +112,13 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
                     info: RunInfo) -> gpd.GeoDataFrame:
     """One row per facility at or above the export threshold, in the contract's field order."""
     decl = declared_matches(bundle.facilities, bundle.declared, info.declared_within_m)
-    frontier = scored["frontier_days"].notna() & decl["declared_id"].isna() \
-        if "frontier_days" in scored else pd.Series(False, index=scored.index)
-    # Never drop what could train a frontier model: exported whatever the classifier says.
-    keep = (scored["score"] >= info.export_threshold) | frontier
+    capable = scored["frontier_days"].notna() if "frontier_days" in scored else pd.Series(
+        False, index=scored.index)
+    frontier = capable & decl["declared_id"].isna()
+    # Never drop what could train a frontier model: exported whatever the classifier says;
+    # a declared one too (flagged declared, not frontier_capable), so a verification team
+    # can set what it sees against what was declared (SPEC: no campus over 100 MW left out).
+    keep = (scored["score"] >= info.export_threshold) | capable
     ids = scored.index[keep]
     facs = bundle.facilities.loc[ids]
     # A declaration covers a campus: compare its halls' summed low estimate with it.
@@ -132,7 +137,7 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
             "est_it_mw_basis": s["est_it_mw_basis"],
             **{k: clean(f[k], DECIMALS.get(k)) for k in EVIDENCE},
             "frontier_capable": bool(frontier[fid]),
-            "top_reasons": _reasons(s, bool(frontier[fid])),
+            "top_reasons": _reasons(s, bool(capable[fid]), d["declared_id"]),
             "declared": declared, "declared_id": d["declared_id"],
             "declared_it_mw": clean(d["declared_it_mw"], 2),
             "exceeds_declared": bool(declared and site_low > d["declared_it_mw"]),
