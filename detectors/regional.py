@@ -54,6 +54,7 @@ BOUNDARY_FRACTION = 0.3  # above the 28-day weather steps of most shipped real s
 BOUNDARY_FRACTION_MIRROR = 0.1
 BOUNDARY_MATCH = (0.67, 1.5)
 COMPRESSION_PCT = 3.0  # p95 falls and p05 rises by more than this, base to last year
+FLAGGED_SCORE = 0.5  # an area whose data failed a gate keeps half its score, never an alert
 # A summer day whose lowest hour at the system peak (17-20 h local: ERCOT's 4CP intervals and
 # PJM's 5CP peaks fall there, ERCOT and PJM 2023 peak reports) is 5% under both the same
 # day's night median (1-5 h) and its midday median (11-14 h). A load switched off at the
@@ -302,7 +303,7 @@ def regional_score(growth_mw: float, growth_pct: float, base_mw: float,
     excess_pct = growth_pct - BACKGROUND_PCT_PER_YEAR
     u = max(0.0, excess_mw / params.alert_mw_per_year) + max(0.0, excess_pct / (
         params.alert_pct_per_year - BACKGROUND_PCT_PER_YEAR))
-    return round((u / (1 + u)) * (0.5 if flagged else 1.0), 4)
+    return round((u / (1 + u)) * (FLAGGED_SCORE if flagged else 1.0), 4)
 
 
 def quality_gates(mw: pd.Series, removed: dict[str, int], coverage: pd.Series,
@@ -344,11 +345,15 @@ def quality_gates(mw: pd.Series, removed: dict[str, int], coverage: pd.Series,
     return flags, shift
 
 
+def _quality_words(flags: list[str]) -> str:
+    return ("data quality: " + "; ".join(f.split(":")[0] for f in flags)
+            + ": growth figures are not trusted and no alert is raised")
+
+
 def _interpret(alert: bool, flags: list[str], growth_mw: float | None, flexible: bool,
                curtail: int, dip: float, has_price: bool) -> str:
     if flags:
-        return ("data quality: " + "; ".join(f.split(":")[0] for f in flags)
-                + ": growth figures are not trusted and no alert is raised")
+        return _quality_words(flags)
     if growth_mw is None:
         return "no growth figure"
     if not alert:
@@ -369,10 +374,16 @@ def area_context(mw: pd.Series, utc_offset_h: float, price: pd.Series | None = N
                  temp_c: pd.Series | None = None, params: RegionalParams = DEFAULT_PARAMS,
                  time_zone: str | None = None) -> dict[str, object]:
     """Gates, growth and interpretation for one area from its hourly load (UTC index, MW)."""
+    return _context(*clean_hours(mw), utc_offset_h, price, temp_c, params, time_zone)
+
+
+def _context(cleaned: pd.Series, removed: dict[str, int], utc_offset_h: float,
+             price: pd.Series | None, temp_c: pd.Series | None, params: RegionalParams,
+             time_zone: str | None) -> dict[str, object]:
+    """area_context on hours clean_hours has already cleaned (and what it removed)."""
     out: dict[str, object] = dict.fromkeys(FIELDS)
     out.update({"regional_alert": False, "quality_flags": [], "time_zone": time_zone,
                 "local_utc_offset": utc_offset_h})
-    cleaned, removed = clean_hours(mw)
     out["dropout_hours"] = removed["zero_or_missing"] + removed["spikes"] + removed["stuck"]
     if cleaned.empty:
         out["interpretation"] = "no usable hourly load"
@@ -442,8 +453,9 @@ def regional_table(load: pd.DataFrame, zones: dict[str, tuple[str | None, float]
             t = temperature[temperature["node_id"] == node]
             temp = t.groupby("interval_start")["temp_c"].mean() if len(t) else None
         tz, offset = zones.get(node, (None, 0.0))
-        rows.append({"node_id": node, **area_context(mw, offset, price_s, temp, params, tz)})
-        cleaned, _ = clean_hours(mw)
+        cleaned, removed = clean_hours(mw)
+        rows.append({"node_id": node, **_context(cleaned, removed, offset, price_s, temp,
+                                                 params, tz)})
         if len(cleaned) > 24 * 365:
             steps[node] = daily_steps(cleaned)
     table = pd.DataFrame(rows)
@@ -464,6 +476,7 @@ def _flag(table: pd.DataFrame, i: int, flag: str) -> None:
     if table.at[i, "growth_mw_per_year"] is not None and not pd.isna(
             table.at[i, "growth_mw_per_year"]):
         if len(flags) == 1:
-            table.at[i, "regional_score"] = round(float(table.at[i, "regional_score"]) / 2, 4)
+            table.at[i, "regional_score"] = round(
+                float(table.at[i, "regional_score"]) * FLAGGED_SCORE, 4)
         table.at[i, "regional_alert"] = False
-        table.at[i, "interpretation"] = _interpret(False, flags, 0.0, False, 0, np.nan, False)
+        table.at[i, "interpretation"] = _quality_words(flags)

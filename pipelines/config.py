@@ -58,11 +58,11 @@ class LimitSettings(Strict):
 class RegionalSettings(Strict):
     """What makes a regional alert (detectors/regional.py; flows.yaml says why each value)."""
 
-    base_year: int | None = Field(None, ge=2000, le=2100)
-    min_area_mw: float = Field(100.0, ge=0)
-    min_growth_mw_per_year: float = Field(50.0, ge=0)
-    alert_pct_per_year: float = Field(4.0, gt=1.0)
-    alert_mw_per_year: float = Field(250.0, gt=0)
+    base_year: int | None = Field(RegionalParams.base_year, ge=2000, le=2100)
+    min_area_mw: float = Field(RegionalParams.min_area_mw, ge=0)
+    min_growth_mw_per_year: float = Field(RegionalParams.min_growth_mw_per_year, ge=0)
+    alert_pct_per_year: float = Field(RegionalParams.alert_pct_per_year, gt=1.0)
+    alert_mw_per_year: float = Field(RegionalParams.alert_mw_per_year, gt=0)
 
     def params(self) -> RegionalParams:
         """The detector's plain parameters."""

@@ -36,15 +36,21 @@ def _ba_rows(path: Path = BA_TABLE) -> tuple[dict[str, str], ...]:
     return tuple({k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(lines))
 
 
+@lru_cache(maxsize=1)
 def ba_time_zones() -> dict[str, str]:
     """Balancing-authority code -> IANA time zone, from EIA's acronyms table."""
     return {r["Code"]: EIA_ZONES[r["Time Zone"]] for r in _ba_rows()
             if r.get("Time Zone") in EIA_ZONES}
 
 
+@lru_cache(maxsize=1)
+def _ba_regions() -> dict[str, str]:
+    return {r["Code"]: r["Region"] for r in _ba_rows() if r.get("Region")}
+
+
 def ba_region(node_id: str) -> str | None:
     """EIA's grid region of an area (a sub-area takes its parent's), None when unknown."""
-    regions = {r["Code"]: r["Region"] for r in _ba_rows() if r.get("Region")}
+    regions = _ba_regions()
     return regions.get(node_id) or regions.get(node_id.split("-")[0])
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from detectors.regional import clean_hours
+from pipelines.bundle.grid import OFFSET_RE
 from pipelines.cache import StageCache, key_of
 from pipelines.sources.http import PoliteClient, SourceError
 
@@ -102,7 +103,7 @@ def fetch_months(client: PoliteClient, base_url: str, code: str, start: pd.Times
 def _stamps(values: pd.Series, path: Path, assume_utc: bool) -> pd.Series:
     """Timestamps as UTC; ones without an offset only when the user says they are UTC."""
     text = values.astype(str)
-    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    offset = text.str.contains(OFFSET_RE, regex=True)
     if not offset.all() and not assume_utc:
         raise SourceError(f"{path}: {int((~offset).sum())} timestamps have no UTC offset "
                           "(e.g. {!r}); the cleaned EIA-930 series of Ruggles & Farnham are "
