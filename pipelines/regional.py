@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 import geopandas as gpd
 import pandas as pd
@@ -54,6 +54,11 @@ def ba_region(node_id: str) -> str | None:
     return regions.get(node_id) or regions.get(node_id.split("-")[0])
 
 
+@lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def standard_offset_h(zone: str) -> float:
     """The zone's UTC offset in hours in January (standard time)."""
     return pd.Timestamp("2024-01-15", tz=zone).utcoffset().total_seconds() / 3600
@@ -61,12 +66,10 @@ def standard_offset_h(zone: str) -> float:
 
 def area_zone(node_id: str, given: object, lon: float) -> tuple[str | None, float, str | None]:
     """(IANA zone or None, standard UTC offset in hours, a flag or None) for one area."""
-    if isinstance(given, str) and given.strip():
-        try:
-            ZoneInfo(given.strip())
-            return given.strip(), standard_offset_h(given.strip()), None
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    # A bundle's property is data: only a name in the IANA database is used, so no string
+    # reaches the file system (ZoneInfo would open a path built from it).
+    if isinstance(given, str) and given.strip() in _iana_zones():
+        return given.strip(), standard_offset_h(given.strip()), None
     table = ba_time_zones()
     for code in (node_id, node_id.split("-")[0]):
         if code in table:
