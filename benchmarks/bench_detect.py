@@ -18,7 +18,7 @@ from exactextract import exact_extract
 
 from pipelines.bundle.reader import read_bundle
 from pipelines.settings import configure_logging, configure_prefect
-from pipelines.simulate import simulate
+from pipelines.sources.simulate import simulate
 
 
 def thermal_baselines(region: Path) -> dict[str, float]:
@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging(-1)
     configure_prefect()
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pipelines.settings import configure_logging, configure_prefect
-from pipelines.simulate import simulate
+from pipelines.sources.simulate import simulate
 
 
 def timed(fn, *args, **kwargs) -> tuple[float, dict]:
@@ -46,14 +46,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cw-bench-sched-") as tmp:
         tmp = Path(tmp)
         configure_prefect(home=tmp / "prefect")
-        from pipelines.server import start_server
+        from pipelines.orchestration.server import start_server
 
         server = start_server()
         try:
             from prefect.settings import PREFECT_API_URL, temporary_settings
             from prefect_dask import DaskTaskRunner
 
-            from pipelines.flows import detect_flow
+            from pipelines.orchestration.flows import detect_flow
 
             os.environ["PREFECT_API_URL"] = server.api_url
             region = tmp / "region"

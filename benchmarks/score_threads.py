@@ -1,5 +1,5 @@
 """Seconds to score a simulated region (score plus the reasons' batched prediction) at
-several OpenMP thread limits, min/median of repeats: why pipelines/detect.py scores on one.
+several OpenMP thread limits, min/median of repeats: why pipelines/detect/stages.py scores on one.
 
     ./run python benchmarks/score_threads.py [--preset county] [--seed 7] [--repeats 3]
 
@@ -16,9 +16,9 @@ import time
 
 from threadpoolctl import threadpool_limits
 
-from pipelines.engine import region_features
-from pipelines.model_store import load_model
-from pipelines.simulate import simulate
+from pipelines.detect.engine import region_features
+from pipelines.model.store import load_model
+from pipelines.sources.simulate import simulate
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ log = logging.getLogger("computewatch")
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Write a simulated region bundle plus truth.csv."""
-    from pipelines.simulate import simulate
-    from pipelines.simulate.presets import PRESETS
+    from pipelines.sources.simulate import simulate
+    from pipelines.sources.simulate.presets import PRESETS
 
     if args.preset not in PRESETS:
         raise UsageError(f"unknown preset {args.preset!r}; choose one of {sorted(PRESETS)}")
@@ -47,7 +47,7 @@ def _store_url(args: argparse.Namespace, configured: str) -> str:
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run the Prefect detect flow on a region and write the candidate files."""
     from pipelines.config import load_config
-    from pipelines.preflight import check_detect
+    from pipelines.orchestration.preflight import check_detect
     from pipelines.redact import stash_secret
 
     cfg = load_config(args.config).defaults.with_overrides(
@@ -57,17 +57,17 @@ def cmd_detect(args: argparse.Namespace) -> int:
     store = None if args.no_store else _store_url(args, cfg.alert_store)
     # Before Prefect starts: region.yaml and grid size, --out, the store, the model.
     check_detect(args.region, args.out, store, cfg.limits.limits())
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     params["alert_store"] = stash_secret(store) if store else None
     runner = cfg.task_runner
     if args.task_runner or args.dask_address:
         runner = runner.model_copy(update={"kind": "dask" if args.dask_address else
                                            args.task_runner, "address": args.dask_address})
-    from pipelines.runners import build_runner
+    from pipelines.orchestration.runners import build_runner
 
     flow_fn = detect_flow.with_options(task_runner=build_runner(runner))
-    from pipelines.server import prefect_api
+    from pipelines.orchestration.server import prefect_api
 
     # Dask workers are other processes: they need a server they can reach, not the
     # temporary in-process one.
@@ -92,7 +92,7 @@ def _config_path(args: argparse.Namespace) -> Path:
 def cmd_deployments(args: argparse.Namespace) -> int:
     """List flows.yaml's deployments with their schedules and next run times."""
     from pipelines.config import load_config
-    from pipelines.schedule import deployment_rows
+    from pipelines.orchestration.schedule import deployment_rows
 
     rows = deployment_rows(load_config(_config_path(args)))
     cols = ("name", "region", "output", "schedule", "next_run", "task_runner")
@@ -105,7 +105,7 @@ def cmd_deployments(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve every deployment on its schedule until Ctrl-C or SIGTERM."""
-    from pipelines.server import prefect_api, serve_lock, stop_serving
+    from pipelines.orchestration.server import prefect_api, serve_lock, stop_serving
 
     if args.stop:
         sys.stdout.write(stop_serving() + "\n")
@@ -115,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _config_path(args)
     load_config(config)
     with serve_lock(), prefect_api(start=True, port=args.port):
-        from pipelines.schedule import serve_deployments
+        from pipelines.orchestration.schedule import serve_deployments
 
         serve_deployments(config)
     return 0
@@ -124,13 +124,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one deployment now: on the served server if one is up, else in this process."""
     from pipelines.config import load_config
-    from pipelines.server import running_api_url, use_api
+    from pipelines.orchestration.server import running_api_url, use_api
 
     config = _config_path(args)
     dep = load_config(config).deployment(args.deployment)
     url = None if args.here else running_api_url()
     if url is not None:
-        from pipelines.schedule import trigger
+        from pipelines.orchestration.schedule import trigger
 
         with use_api(url):
             log.info("triggering %s on %s; waiting for the served run", dep.name, url)
@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ComputewatchError(f"deployment {dep.name} ended {result['state']}: "
                                     f"{result['message']}")
         return 0
-    from pipelines.schedule import deployment_flow
+    from pipelines.orchestration.schedule import deployment_flow
 
     report = deployment_flow(dep.name, str(config))
     counts = report["counts"]
@@ -170,7 +170,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     if not is_lonlat_box(tuple(args.bbox)):
         raise UsageError(f"--bbox {args.bbox} must be MIN_LON MIN_LAT MAX_LON MAX_LAT")
-    from pipelines.fetch import FetchRequest, fetch_flow
+    from pipelines.orchestration.fetch import FetchRequest, fetch_flow
 
     req = FetchRequest(args.name or args.out.name, tuple(args.bbox), str(start), str(end),
                        str(args.out), satellite=not args.no_satellite, osm=not args.no_osm,
@@ -191,15 +191,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_regional(args: argparse.Namespace) -> int:
     """Firm-load growth of a bundle's balancing areas: a ranked table and GeoJSON."""
-    from pipelines.bundle.grid import read_temperature
-    from pipelines.bundle.reader import read_grid
+    from pipelines.bundle.power import read_temperature
+    from pipelines.bundle.reader import read_power_grid
     from pipelines.config import load_config
-    from pipelines.regional import regional_frame, write_regional
+    from pipelines.detect.regional import regional_frame, write_regional
 
     settings = load_config(_config_path(args)).defaults.regional
     if args.base_year is not None:
         settings = settings.model_copy(update={"base_year": args.base_year})
-    grid = read_grid(args.region, assume_utc=args.assume_utc)
+    grid = read_power_grid(args.region, assume_utc=args.assume_utc)
     temperature = None
     if args.temperature:
         temperature = read_temperature(args.temperature, grid.problems, args.assume_utc)
@@ -262,7 +262,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Compare candidates with truth.csv; print a table, write JSON."""
     import json
 
-    from pipelines.evaluate import evaluate, format_evaluation, read_candidates, read_truth
+    from pipelines.model.evaluate import evaluate, format_evaluation, read_candidates, read_truth
 
     result = evaluate(read_candidates(args.candidates), read_truth(args.truth))
     sys.stdout.write(format_evaluation(result))
@@ -275,10 +275,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Rebuild the shipped model, evaluate it on held-out regions, write its card."""
     from pipelines.config import load_config
-    from pipelines.detect import DetectOptions
-    from pipelines.model_card import holdout_region, per_class_metrics, write_model_card
-    from pipelines.model_store import MODEL_PATH, save_model
-    from pipelines.train import EVAL_SEEDS, train
+    from pipelines.detect.stages import DetectOptions
+    from pipelines.model.card import holdout_region, per_class_metrics, write_model_card
+    from pipelines.model.store import MODEL_PATH, save_model
+    from pipelines.model.train import EVAL_SEEDS, train
 
     cfg = load_config(args.config).defaults
     result = train(args.regions, args.calibration_regions, args.jobs, args.seed, args.version,
@@ -309,9 +309,9 @@ def cmd_generalise(args: argparse.Namespace) -> int:
     """The generalisation protocol: leave-one-factor-out splits and the stress preset."""
     from pipelines.atomic import atomic_write_text
     from pipelines.config import load_config
-    from pipelines.detect import DetectOptions
-    from pipelines.generalise import SPLITS, markdown, run_shipped, run_split
-    from pipelines.model_store import load_model
+    from pipelines.detect.stages import DetectOptions
+    from pipelines.model.generalise import SPLITS, markdown, run_shipped, run_split
+    from pipelines.model.store import load_model
 
     unknown = sorted(set(args.splits) - set(SPLITS) - {"none"})
     if unknown:
@@ -332,8 +332,8 @@ def cmd_generalise(args: argparse.Namespace) -> int:
         atomic_write_text(args.out, text)
         log.info("written to %s", args.out)
     if args.card:
-        from pipelines.model_card import put_generalisation
-        from pipelines.model_store import MODEL_PATH
+        from pipelines.model.card import put_generalisation
+        from pipelines.model.store import MODEL_PATH
 
         put_generalisation(MODEL_PATH.with_name("model_card.md"), text)
         log.info("model card updated")
@@ -369,7 +369,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     elif args.action == "labels":
         import pandas as pd
 
-        from pipelines.preflight import check_output_file
+        from pipelines.orchestration.preflight import check_output_file
 
         check_output_file(args.out)
         rows = st.labelled_examples(engine)
@@ -377,7 +377,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         log.info("%d labelled examples written to %s (train with --labels)", len(rows),
                  args.out)
     else:
-        from pipelines.preflight import check_output_file
+        from pipelines.orchestration.preflight import check_output_file
 
         write_geojson(st.queue_collection(engine), check_output_file(args.out))
         log.info("alert queue written to %s", args.out)
@@ -491,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
     _alerts_parser(sub)
 
-    from pipelines.generalise import SPLITS
+    from pipelines.model.generalise import SPLITS
 
     p = sub.add_parser("generalise", help="leave-one-factor-out splits and the stress preset: "
                        "how detection holds outside its training ranges")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from detectors.regional import RegionalParams
 from pipelines.bundle.limits import Limits
 from pipelines.errors import UsageError
-from pipelines.runners import RunnerSettings
+from pipelines.orchestration.runners import RunnerSettings
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.settings import FetchSpec, SourceSettings
 

@@ -11,7 +11,8 @@ from pipelines.settings import configure_prefect
 
 pytest_plugins = ["postgres"]
 
-# Set before any test module imports pipelines.flows (retry delays are read at import).
+# Set before any test module imports pipelines.orchestration.flows (retry delays are read at
+# import).
 os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
 
 # Markers from what a test needs, so a development loop can leave the heavy ones out
@@ -54,7 +55,7 @@ def prefect_server(tmp_path_factory):
 def demo_run(prefect_server, tmp_path_factory):
     """The detect flow run once on the embedded demo; tests read its outputs."""
     from pipelines.config import load_config
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     from helpers import DEMO
 

@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.errors import UsageError
-from pipelines.model_store import MODEL_PATH, ModelError, load_model
+from pipelines.model.store import MODEL_PATH, ModelError, load_model
 
 
 def test_shipped_flows_yaml_is_valid():

@@ -157,7 +157,7 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
                model_features: dict[str, dict] | None = None) -> list[dict]:
     """Upsert one run's candidate Features in one transaction; return them with their state.
 
-    Re-running the same run_id (the same inputs, see pipelines/flows.py) is a no-op on
+    Re-running the same run_id (the same inputs, see pipelines/orchestration/flows.py) is a no-op on
     states, times and history: a crash-and-retry or a run with no new data changes nothing.
     model_features (facility_id -> the classifier's inputs) are kept so that people's
     decisions can become training labels.

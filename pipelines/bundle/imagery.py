@@ -33,7 +33,7 @@ THERMAL_ASSET, QA_ASSET = "lwir11", "qa_pixel"
 
 
 @dataclass(frozen=True)
-class GridSpec:
+class RasterGrid:
     """The working pixel grid: every scene is read onto it, so features line up."""
 
     crs: CRS
@@ -43,7 +43,7 @@ class GridSpec:
 
     @classmethod
     def for_bbox(cls, bbox: tuple[float, float, float, float], crs: CRS,
-                 res: float = 30.0) -> GridSpec:
+                 res: float = 30.0) -> RasterGrid:
         """A res-metre grid in crs covering a lon/lat bbox, snapped to whole pixels."""
         to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         lons = np.linspace(bbox[0], bbox[2], 21)
@@ -74,7 +74,7 @@ class Scene:
     qa_href: Path
     crs: CRS
 
-    def read(self, grid: GridSpec) -> tuple[np.ndarray, np.ndarray]:
+    def read(self, grid: RasterGrid) -> tuple[np.ndarray, np.ndarray]:
         """Kelvin (NaN where fill) and a usable-pixel mask, both on the working grid."""
         dn = _warp(self.thermal_href, grid, ST_FILL)
         qa = _warp(self.qa_href, grid, QA_FILL)
@@ -104,7 +104,7 @@ def open_band(path: Path) -> Iterator[rasterio.io.DatasetReader]:
         yield src
 
 
-def _warp(href: Path, grid: GridSpec, nodata: int) -> np.ndarray:
+def _warp(href: Path, grid: RasterGrid, nodata: int) -> np.ndarray:
     """Read a band onto the working grid by nearest neighbour (QA bits must never blend)."""
     with open_band(href) as src:
         if CRS.from_user_input(src.crs) == grid.crs and src.transform == grid.transform and \

@@ -11,9 +11,9 @@ import pandas as pd
 from pyproj import CRS
 from rasterio.errors import RasterioError
 
-from pipelines.bundle.grid import node_limits, read_load, read_price
-from pipelines.bundle.imagery import GridSpec, Scene, read_scenes
+from pipelines.bundle.imagery import RasterGrid, Scene, read_scenes
 from pipelines.bundle.limits import DEFAULT_LIMITS, Limits, check_file_size, check_grid
+from pipelines.bundle.power import node_limits, read_load, read_price
 from pipelines.bundle.region import Region, read_region
 from pipelines.bundle.vectors import (
     read_declared,
@@ -30,7 +30,7 @@ class RegionBundle:
 
     root: Path
     region: Region
-    grid: GridSpec
+    raster: RasterGrid
     facilities: gpd.GeoDataFrame
     infrastructure: gpd.GeoDataFrame
     nodes: gpd.GeoDataFrame
@@ -46,7 +46,7 @@ class RegionBundle:
         An unreadable scene (a truncated or corrupt GeoTIFF) is counted as a warning.
         """
         try:
-            return scene.read(self.grid)
+            return scene.read(self.raster)
         except (RasterioError, OSError, ValueError) as exc:
             self.scene_failed(scene, exc)
             return None
@@ -72,7 +72,7 @@ class RegionBundle:
 
 
 @dataclass
-class GridData:
+class PowerGrid:
     """The grid part of a bundle alone (regional context needs no buildings or scenes)."""
 
     region: Region
@@ -94,15 +94,15 @@ def _grid_files(root: Path, crs: CRS, log: ProblemLog, assume_utc: bool, limits:
     return nodes, load, read_price(root / "grid" / "price.csv", log, assume_utc)
 
 
-def read_grid(root: Path | str, assume_utc: bool = False,
-              limits: Limits = DEFAULT_LIMITS) -> GridData:
+def read_power_grid(root: Path | str, assume_utc: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> PowerGrid:
     """region.yaml, grid/nodes.geojson, grid/load.csv and grid/price.csv, checked."""
     root = Path(root)
     log = ProblemLog(root=root)
     region = read_region(root)
     nodes, load, price = _grid_files(root, region.crs, log, assume_utc, limits)
     log.raise_if_errors()
-    return GridData(region, nodes, load, price, log)
+    return PowerGrid(region, nodes, load, price, log)
 
 
 def read_bundle(root: Path | str, assume_utc: bool = False,
@@ -116,7 +116,7 @@ def read_bundle(root: Path | str, assume_utc: bool = False,
     log = ProblemLog(root=root)
     region = read_region(root)
     crs = region.crs
-    grid = GridSpec.for_bbox(region.bbox, crs)
+    grid = RasterGrid.for_bbox(region.bbox, crs)
     check_grid(grid.width, grid.height, root / "region.yaml", limits)
     facilities = read_facilities(root / "facilities.geojson", crs, log)
     infrastructure = read_infrastructure(root / "infrastructure.geojson", crs, log)

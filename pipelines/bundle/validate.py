@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.bundle.reader import GridData, RegionBundle, read_bundle, read_grid
+from pipelines.bundle.reader import PowerGrid, RegionBundle, read_bundle, read_power_grid
 from pipelines.errors import BundleError, ProblemLog
 
 
@@ -20,7 +20,7 @@ class Validation:
     clear_fraction: dict[str, float]
     problems: ProblemLog
     fatal: str | None = None
-    grid_only: GridData | None = None
+    grid_only: PowerGrid | None = None
 
     @property
     def usable(self) -> bool:
@@ -57,12 +57,12 @@ def validate(root: Path | str, assume_utc: bool = False) -> Validation:
     return Validation(root, bundle, check_scenes(bundle), bundle.problems)
 
 
-def _regional_only(root: Path, assume_utc: bool) -> GridData | None:
+def _regional_only(root: Path, assume_utc: bool) -> PowerGrid | None:
     """The bundle's grid part when it holds area load that `regional` can use, else None."""
-    from pipelines.regional import area_nodes
+    from pipelines.detect.regional import area_nodes
 
     try:
-        grid = read_grid(root, assume_utc=assume_utc)
+        grid = read_power_grid(root, assume_utc=assume_utc)
     except BundleError:
         return None
     areas = area_nodes(grid.nodes)
@@ -91,7 +91,7 @@ def format_report(v: Validation) -> str:
     lines_n = int((b.infrastructure["power"] != "substation").sum())
     out = [f"Region bundle {v.root}: {b.region.name}",
            f"  bbox (lon/lat): {list(b.region.bbox)}",
-           f"  working CRS: {b.grid.crs.to_string()}; grid {b.grid.width} x {b.grid.height} "
+           f"  working CRS: {b.raster.crs.to_string()}; grid {b.raster.width} x {b.raster.height} "
            "pixels of 30 m",
            f"  period: {start.date()} to {(end - np.timedelta64(1, 's')).date()}",
            f"  facilities: {len(b.facilities)}",

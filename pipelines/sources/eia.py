@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from detectors.regional import clean_hours
-from pipelines.bundle.grid import OFFSET_RE
+from pipelines.bundle.power import OFFSET_RE
 from pipelines.cache import StageCache, key_of
 from pipelines.sources.http import PoliteClient, SourceError
 

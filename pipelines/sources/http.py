@@ -1,6 +1,7 @@
 """One polite HTTP client for the connectors: a pause between calls, clear errors, no keys.
 
-Retrying is left to the Prefect source tasks (pipelines/retry.py decides what is transient).
+Retrying is left to the Prefect source tasks (pipelines/orchestration/retry.py decides what
+is transient).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ def _alerts(out) -> dict:
 
 
 def test_grown_and_appeared_clusters(prefect_server, tmp_path):
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     region = copy_demo(tmp_path / "region")
     truth = pd.read_csv(region / "truth.csv")

@@ -37,10 +37,10 @@ def test_real_scene_decodes_to_plausible_kelvin_with_clouds_masked():
 def test_real_scene_reads_onto_a_grid_with_mask():
     from pyproj import CRS
 
-    from pipelines.bundle.imagery import GridSpec
+    from pipelines.bundle.imagery import RasterGrid
 
     scene = read_scene(DATA / "item_lwir11.json", ProblemLog())
-    grid = GridSpec.for_bbox((-68.2, -14.8, -67.8, -14.4), CRS.from_epsg(32619), res=450.0)
+    grid = RasterGrid.for_bbox((-68.2, -14.8, -67.8, -14.4), CRS.from_epsg(32619), res=450.0)
     kelvin, usable = scene.read(grid)
     assert kelvin.shape == (grid.height, grid.width)
     assert usable.any() and (~usable).any()

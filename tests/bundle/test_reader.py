@@ -28,7 +28,7 @@ def kinds(bundle) -> dict:
 
 def test_valid_bundle_reads_into_working_crs(tmp_path):
     b = read_bundle(make_bundle(tmp_path / "r"))
-    assert b.grid.crs.to_epsg() == 32618
+    assert b.raster.crs.to_epsg() == 32618
     assert list(b.facilities.index) == ["A", "B"]
     assert b.facilities.crs.to_epsg() == 32618
     assert 8_000 < b.facilities.area.iloc[0] < 10_000  # 0.001 deg square near 39 N
@@ -155,9 +155,9 @@ def test_scene_in_other_utm_zone_is_reprojected(demo_bundle):
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     b = read_bundle(demo_bundle)
-    scene = max(b.scenes, key=lambda s: s.read(b.grid)[1].mean())
-    before, usable = scene.read(b.grid)
-    zone = b.grid.crs.to_epsg() + 1
+    scene = max(b.scenes, key=lambda s: s.read(b.raster)[1].mean())
+    before, usable = scene.read(b.raster)
+    zone = b.raster.crs.to_epsg() + 1
     for href in (scene.thermal_href, scene.qa_href):
         with rasterio.open(href) as src:
             arr, profile = src.read(1), src.profile
@@ -174,7 +174,7 @@ def test_scene_in_other_utm_zone_is_reprojected(demo_bundle):
     b2 = read_bundle(demo_bundle)
     moved = [s for s in b2.scenes if s.scene_id == scene.scene_id][0]
     assert moved.crs.to_epsg() == zone
-    after, usable2 = moved.read(b2.grid)
+    after, usable2 = moved.read(b2.raster)
     assert after.shape == before.shape
     both = usable & usable2 & np.isfinite(after) & np.isfinite(before)
     assert both.mean() > 0.3

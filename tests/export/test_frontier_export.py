@@ -8,9 +8,9 @@ from helpers import DEMO
 
 def test_frontier_capable_campuses_are_exported_declared_or_not():
     from detectors.regional import RegionalParams
-    from pipelines.detect import DetectOptions, score_and_build
-    from pipelines.engine import region_features
-    from pipelines.model_store import load_model
+    from pipelines.detect.engine import region_features
+    from pipelines.detect.stages import DetectOptions, score_and_build
+    from pipelines.model.store import load_model
 
     bundle, features = region_features(DEMO)
     opts = DetectOptions(export_threshold=1.0, alert_threshold=1.0, regional=RegionalParams())

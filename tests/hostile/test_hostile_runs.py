@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.model_store import MODEL_PATH
+from pipelines.model.store import MODEL_PATH
 
 from helpers import DEMO, copy_demo, make_bundle
 
@@ -206,7 +206,7 @@ def test_huge_region_is_refused_naming_region_yaml(tmp_path, capsys):
 
 
 def test_corrupt_model_with_matching_checksum_is_a_clear_error(tmp_path, monkeypatch):
-    from pipelines import model_store
+    from pipelines.model import store as model_store
 
     bad = tmp_path / "classifier.skops"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
@@ -265,7 +265,7 @@ def _prefect_home(tmp_path: Path, monkeypatch) -> Path:
 
 
 def test_stale_server_json_is_removed_not_attached_to(tmp_path, monkeypatch, caplog):
-    from pipelines.server import running_api_url
+    from pipelines.orchestration.server import running_api_url
 
     home = _prefect_home(tmp_path, monkeypatch)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -277,7 +277,7 @@ def test_stale_server_json_is_removed_not_attached_to(tmp_path, monkeypatch, cap
 
 
 def test_a_live_process_that_is_not_a_prefect_server_is_not_attached_to(tmp_path, monkeypatch):
-    from pipelines.server import running_api_url
+    from pipelines.orchestration.server import running_api_url
 
     home = _prefect_home(tmp_path, monkeypatch)
     (home / "server.json").write_text(json.dumps({"api_url": "http://127.0.0.1:9/api",
@@ -287,11 +287,12 @@ def test_a_live_process_that_is_not_a_prefect_server_is_not_attached_to(tmp_path
 
 def test_second_serve_refuses_and_stop_ends_the_first(tmp_path, monkeypatch):
     """A serve-lock holder in another process: a second serve refuses; --stop ends it."""
-    from pipelines.server import ServerError, serve_lock, stop_serving
+    from pipelines.orchestration.server import ServerError, serve_lock, stop_serving
 
     home = _prefect_home(tmp_path, monkeypatch)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time\nfrom pipelines.server import serve_lock\n"
+        [sys.executable, "-c", "import time\n"
+         "from pipelines.orchestration.server import serve_lock\n"
          "with serve_lock():\n    print('held', flush=True)\n    time.sleep(60)\n"],
         env={**os.environ, "PREFECT_HOME": str(home)}, stdout=subprocess.PIPE, text=True)
     try:

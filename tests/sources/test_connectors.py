@@ -61,7 +61,7 @@ class TestConnectorContract:
 
     @pytest.fixture
     def bundle(self, connector, sources, prefect_server, tmp_path, monkeypatch):
-        from pipelines.fetch import FetchRequest, fetch_flow
+        from pipelines.orchestration.fetch import FetchRequest, fetch_flow
 
         extra = CONNECTORS[connector](tmp_path, monkeypatch)
         req = FetchRequest("contract", BBOX, START, END, str(tmp_path / "bundle"), **extra)

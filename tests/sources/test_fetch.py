@@ -16,7 +16,7 @@ SETTINGS = SourceSettings(max_cloud_cover=80, request_interval_s=0)
 
 
 def _fetch(tmp_path, **kwargs):
-    from pipelines.fetch import FetchRequest, fetch_flow
+    from pipelines.orchestration.fetch import FetchRequest, fetch_flow
 
     req = FetchRequest("t", BBOX, kwargs.pop("start", "2019-01-01"),
                        kwargs.pop("end", "2021-01-01"), str(tmp_path / "bundle"), **kwargs)
@@ -169,7 +169,7 @@ def test_a_deployment_with_a_fetch_spec_fetches_then_detects(sources, prefect_se
 def test_a_partial_overpass_answer_is_an_error_worth_retrying():
     from pyproj import CRS
 
-    from pipelines.retry import is_transient
+    from pipelines.orchestration.retry import is_transient
     from pipelines.sources.overpass import parse_overpass
 
     partial = {"elements": [], "remark": "runtime error: Query timed out in \"query\" at "

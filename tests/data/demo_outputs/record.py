@@ -24,7 +24,7 @@ def main() -> None:
         from prefect.testing.utilities import prefect_test_harness
 
         from pipelines.config import load_config
-        from pipelines.flows import detect_flow
+        from pipelines.orchestration.flows import detect_flow
 
         thresholds = load_config().defaults.thresholds
         out = Path(tmp) / "out"

@@ -1,6 +1,6 @@
 """Prefect wiring of the detect flow: tasks per facility batch or per scene, never per facility.
 
-The stages themselves live in pipelines/engine.py; here they become Prefect tasks, and the
+The stages themselves live in pipelines/detect/engine.py; here they become Prefect tasks, and the
 flow adds the alert store, evidence packets and the output files.
 
 Runs are incremental and idempotent. Every stage result is cached under a key made of the
@@ -27,21 +27,21 @@ from prefect.runtime import flow_run
 
 from detectors.regional import RegionalParams
 from detectors.thermal import ZoneWeights
-from pipelines.alerts.evidence import write_packets
 from pipelines.alerts.store import Margins, open_store, record_run
-from pipelines.bundle.imagery import GridSpec, Scene
+from pipelines.bundle.imagery import RasterGrid, Scene
 from pipelines.bundle.limits import Limits
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.cache import StageCache, key_of
-from pipelines.detect import DetectOptions, run_report
-from pipelines.engine import DetectRun, batch_weights, footprint_and_power
+from pipelines.detect.engine import DetectRun, batch_weights, footprint_and_power
+from pipelines.detect.features import SceneResult, scene_result
+from pipelines.detect.regional import write_regional
+from pipelines.detect.stages import DetectOptions, run_report
 from pipelines.export.candidates import with_states
+from pipelines.export.evidence import write_packets
 from pipelines.export.files import write_candidates, write_report
 from pipelines.export.geojson import feature_collection
-from pipelines.features import SceneResult, scene_result
+from pipelines.orchestration.retry import RETRIES, retry_delays, retry_transient, settle
 from pipelines.redact import with_secret
-from pipelines.regional import write_regional
-from pipelines.retry import RETRIES, retry_delays, retry_transient, settle
 
 log = logging.getLogger("computewatch")
 
@@ -53,7 +53,7 @@ def read_task(region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
 
 
 @task(name="thermal-weights", cache_policy=NONE)
-def weights_task(footprints: gpd.GeoSeries, grid: GridSpec) -> tuple:
+def weights_task(footprints: gpd.GeoSeries, grid: RasterGrid) -> tuple:
     """Footprint and raw ring coverage of one batch of facilities."""
     return batch_weights(footprints, grid)
 
@@ -70,7 +70,7 @@ def share_task(weights: ZoneWeights) -> ZoneWeights:
 @task(name="thermal-scene", cache_policy=NONE, retries=RETRIES,
       retry_delay_seconds=retry_delays(), retry_jitter_factor=0.5,
       retry_condition_fn=retry_transient)
-def scene_task(scene: Scene, grid: GridSpec, weights: ZoneWeights) -> SceneResult:
+def scene_task(scene: Scene, grid: RasterGrid, weights: ZoneWeights) -> SceneResult:
     """Read one scene (source I/O: retried on transient errors) and measure every facility."""
     return scene_result(scene, grid, weights)
 
@@ -89,7 +89,7 @@ class PrefectStages:
         """Read the bundle in a task."""
         return read_task(region, assume_utc, limits)
 
-    def weights(self, footprints: gpd.GeoSeries, grid: GridSpec) -> Any:
+    def weights(self, footprints: gpd.GeoSeries, grid: RasterGrid) -> Any:
         """Submit one batch of coverage weights."""
         return weights_task.submit(footprints, grid)
 
@@ -97,7 +97,7 @@ class PrefectStages:
         """Submit the weights once, for scenes to receive by reference."""
         return share_task.submit(weights)
 
-    def scene(self, scene: Scene, grid: GridSpec, weights: Any) -> Any:
+    def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
         """Submit one scene."""
         return scene_task.submit(scene, grid, weights)
 

@@ -13,10 +13,10 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from pipelines.bundle.imagery import GridSpec
+from pipelines.bundle.imagery import RasterGrid
 from pipelines.bundle.region import utm_crs_for
 from pipelines.reference import DATA_DIR, ref
-from pipelines.simulate.presets import Preset
+from pipelines.sources.simulate.presets import Preset
 
 CELL_M = 100.0  # occupancy cell size used to keep buildings from overlapping
 
@@ -95,7 +95,7 @@ class World:
     lon: float
     lat: float
     crs: CRS
-    grid: GridSpec
+    raster: RasterGrid
     bbox: tuple[float, float, float, float]
     towns: list[tuple[float, float, float]]  # x, y, radius
     sites: list[Site]
@@ -230,7 +230,7 @@ def _tags(rng: np.random.Generator, true_class: str, subtype: str) -> dict:
     return {"building": None if building is None else str(building), "landuse": landuse}
 
 
-def _random_point(rng: np.random.Generator, grid: GridSpec, margin: float) -> tuple[float, float]:
+def _random_point(rng: np.random.Generator, grid: RasterGrid, margin: float) -> tuple[float, float]:
     x0, y0, x1, y1 = grid.bounds
     return (rng.uniform(x0 + margin, x1 - margin), rng.uniform(y0 + margin, y1 - margin))
 
@@ -254,7 +254,7 @@ def _pack(rng: np.random.Generator, outlines: list[np.ndarray]) -> list[np.ndarr
     return [c - centre for c in placed]
 
 
-def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, site: Site,
+def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: RasterGrid, site: Site,
             halls: list, real_shapes: bool) -> list[dict]:
     """Lay a site's halls out in parallel rows around a free centre; empty if no space."""
     outlines = _pack(world_rng, [_outline(world_rng, area, real_shapes and
@@ -284,7 +284,7 @@ def build_world(seed: int, preset: Preset) -> World:
     bbox = tuple(round(float(v), 5) for v in (lon - dlon / 2, lat - dlat / 2, lon + dlon / 2,
                                                 lat + dlat / 2))
     crs = utm_crs_for(lon, lat)
-    grid = GridSpec.for_bbox(bbox, crs)
+    grid = RasterGrid.for_bbox(bbox, crs)
     occ = _Occupancy()
     towns = [(*_random_point(rng, grid, 500.0), rng.uniform(800, 2500 * preset.size_km / 40 + 800))
              for _ in range(rng.integers(preset.towns[0], preset.towns[1] + 1))]
@@ -325,7 +325,7 @@ BACKGROUND_KINDS = {
 }
 
 
-def _background(rng: np.random.Generator, occ: _Occupancy, grid: GridSpec, towns: list,
+def _background(rng: np.random.Generator, occ: _Occupancy, grid: RasterGrid, towns: list,
                 preset: Preset, start: int) -> list[dict]:
     """Warehouses, shops, offices and cold stores: the confusers that fill a region."""
     kinds = list(BACKGROUND_KINDS)
@@ -376,7 +376,7 @@ def _radius(facilities: list[dict], site: Site) -> float:
     return float(np.hypot(*(coords - np.asarray(site.centre)).T).max())
 
 
-def _grid_nodes(rng: np.random.Generator, grid: GridSpec, sites: list[Site],
+def _grid_nodes(rng: np.random.Generator, grid: RasterGrid, sites: list[Site],
                 facilities: list[dict], towns: list, preset: Preset) -> tuple[list, list]:
     """Dedicated substations, decoy utility substations, feeders, a balancing area, lines."""
     nodes: list[dict] = []
@@ -421,7 +421,7 @@ def _grid_nodes(rng: np.random.Generator, grid: GridSpec, sites: list[Site],
     return nodes, lines
 
 
-def _lines(rng: np.random.Generator, grid: GridSpec, substations: list[dict]) -> list[dict]:
+def _lines(rng: np.random.Generator, grid: RasterGrid, substations: list[dict]) -> list[dict]:
     """A high-voltage backbone across the region with spurs to each substation."""
     x0, y0, x1, y1 = grid.bounds
     ya, yb = rng.uniform(y0, y1, 2)

@@ -7,7 +7,7 @@ import json
 def test_dask_local_cluster_matches_default_runner(prefect_server, tmp_path, monkeypatch):
     from prefect_dask import DaskTaskRunner
 
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     from helpers import copy_demo
 

@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from detectors.regional import DEFAULT_PARAMS, RegionalParams, regional_table
-from pipelines.bundle.grid import AREA_KINDS
+from pipelines.bundle.power import AREA_KINDS
 from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.settings import PROJECT_ROOT
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from pipelines.errors import UsageError
-from pipelines.runners import RunnerSettings, build_runner
+from pipelines.orchestration.runners import RunnerSettings, build_runner
 
 
 def test_thread_runner_is_capped_by_default_and_by_setting():

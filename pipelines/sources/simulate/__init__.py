@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.simulate.loads import simulate_series
-from pipelines.simulate.presets import PRESETS
-from pipelines.simulate.scenes import landscape, render_scene, scene_dates
-from pipelines.simulate.world import World, build_world, preset_ranges
-from pipelines.simulate.writer import (
+from pipelines.sources.simulate.loads import simulate_series
+from pipelines.sources.simulate.presets import PRESETS
+from pipelines.sources.simulate.scenes import landscape, render_scene, scene_dates
+from pipelines.sources.simulate.world import World, build_world, preset_ranges
+from pipelines.sources.simulate.writer import (
     truth_table,
     write_grid,
     write_region_yaml,
@@ -99,5 +99,5 @@ def _truth_md(world: World, truth: pd.DataFrame) -> str:
     counts = truth["true_class"].value_counts().to_dict()
     lines += ["", f"Facilities by class: {counts}.", "",
               "Physics and its sources: data/reference_defaults.csv and "
-              "pipelines/simulate/ (loads.py, scenes.py)."]
+              "pipelines/sources/simulate/ (loads.py, scenes.py)."]
     return "\n".join(lines) + "\n"

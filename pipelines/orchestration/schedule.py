@@ -14,9 +14,9 @@ from pathlib import Path
 from prefect import flow
 
 from pipelines.config import DetectSettings, FlowsConfig, load_config, resolve_store
-from pipelines.flows import detect_flow
+from pipelines.orchestration.flows import detect_flow
+from pipelines.orchestration.runners import build_runner
 from pipelines.redact import stash_secret
-from pipelines.runners import build_runner
 from pipelines.sources.settings import FetchSpec, SourceSettings
 
 log = logging.getLogger("computewatch")
@@ -68,7 +68,7 @@ def deployment_flow(deployment: str, config: str) -> dict:
 
 def fetch_region(spec: FetchSpec, sources: SourceSettings, base: Path) -> str:
     """Bring a deployment's fetched bundle up to date: the last `days` days to today."""
-    from pipelines.fetch import FetchRequest, fetch_flow
+    from pipelines.orchestration.fetch import FetchRequest, fetch_flow
 
     end = date.today()
     start = end - timedelta(days=spec.days)

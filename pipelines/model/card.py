@@ -11,12 +11,12 @@ import pandas as pd
 
 from detectors.classifier import CLASSES, FEATURES, MONOTONE, Model
 from pipelines.atomic import atomic_write_text
-from pipelines.detect import DetectOptions, score_and_build
-from pipelines.engine import region_features
-from pipelines.evaluate import candidates_frame, evaluate
+from pipelines.detect.engine import region_features
+from pipelines.detect.stages import DetectOptions, score_and_build
 from pipelines.export.geojson import feature_collection
-from pipelines.simulate import simulate
-from pipelines.train import CAL_SEED_BASE, EVAL_SEEDS, TRAIN_SEED_BASE, TrainResult
+from pipelines.model.evaluate import candidates_frame, evaluate
+from pipelines.model.train import CAL_SEED_BASE, EVAL_SEEDS, TRAIN_SEED_BASE, TrainResult
+from pipelines.sources.simulate import simulate
 
 
 def holdout_region(model: Model, seed: int, preset: str, opts: DetectOptions,
@@ -114,7 +114,7 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         f"# Model card: computewatch classifier {result.model.version}", "",
         f"Built {datetime.now(timezone.utc):%Y-%m-%d} by `computewatch train`. "
         f"File `classifier.skops` (sha256 `{checksum}`), loaded only after the checksum and "
-        "an explicit type allow-list (pipelines/model_store.py).", "",
+        "an explicit type allow-list (pipelines/model/store.py).", "",
         "## What it does",
         "Two calibrated HistGradientBoosting models. The scorer (binary) gives `score`, the "
         "probability that a building hosts an AI training cluster; it is constrained "

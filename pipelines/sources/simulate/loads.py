@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.simulate.world import Site, World
+from pipelines.sources.simulate.world import Site, World
 
 
 @dataclass

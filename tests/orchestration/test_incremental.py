@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from pipelines.bundle.imagery import Scene
-from pipelines.retry import is_transient
+from pipelines.orchestration.retry import is_transient
 
 from helpers import copy_demo
 
@@ -40,7 +40,7 @@ def _add_scene(region, days: int = 3) -> str:
 
 def test_rerun_reuses_results_and_a_new_scene_is_the_only_one_read(prefect_server, region,
                                                                     tmp_path):
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     store = f"sqlite:///{tmp_path / 'alerts.sqlite'}"
     first = detect_flow(str(region), str(tmp_path / "out"), alert_store=store, **ARGS)
@@ -64,7 +64,7 @@ def test_rerun_reuses_results_and_a_new_scene_is_the_only_one_read(prefect_serve
 
 def test_crash_after_the_store_commit_then_rerun_equals_one_clean_run(prefect_server, region,
                                                                      tmp_path, monkeypatch):
-    import pipelines.flows as flows
+    import pipelines.orchestration.flows as flows
 
     store = f"sqlite:///{tmp_path / 'alerts.sqlite'}"
     out = tmp_path / "out"
@@ -98,7 +98,7 @@ def test_crash_after_the_store_commit_then_rerun_equals_one_clean_run(prefect_se
                                               ("HTTP response code: 404", False)])
 def test_only_transient_scene_errors_are_retried(prefect_server, region, tmp_path, monkeypatch,
                                                 message, retried):
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     victim = sorted(p.stem for p in (region / "imagery").glob("*.json"))[0]
     calls = []
@@ -134,7 +134,7 @@ def test_transient_errors():
 
 def test_partial_runs_are_not_cached(prefect_server, region, tmp_path, monkeypatch):
     """A run that lost a scene is recomputed next time, so the scene gets another chance."""
-    from pipelines.flows import detect_flow
+    from pipelines.orchestration.flows import detect_flow
 
     victim = sorted((region / "imagery").glob("*.json"))[0]
     original = Scene.read

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.classifier import CLASSES, FEATURES
-from pipelines.train import fit_model
+from pipelines.model.train import fit_model
 
 
 def _table(rng: np.random.Generator, n: int) -> pd.DataFrame:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the command line lists the splits without loading the model
     import pandas as pd
 
     from detectors.classifier import Model
-    from pipelines.detect import DetectOptions
+    from pipelines.detect.stages import DetectOptions
 
 log = logging.getLogger("computewatch")
 SPLIT_TRAIN, SPLIT_CAL, SPLIT_EVAL, STRESS_SEED = 300_000, 310_000, 320_000, 950_001
@@ -63,9 +63,9 @@ class SplitResult:
 def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
               export_threshold: float) -> SplitResult:
     """Train on one part of a factor's range, calibrate there, judge on the other part."""
-    from pipelines.detect import DetectOptions
-    from pipelines.model_card import holdout_region, summarise
-    from pipelines.train import CACHE_DIR, build_tables, choose_alert_threshold, fit_model
+    from pipelines.detect.stages import DetectOptions
+    from pipelines.model.card import holdout_region, summarise
+    from pipelines.model.train import CACHE_DIR, build_tables, choose_alert_threshold, fit_model
 
     log.info("split %s: training on %s, judging on %s", split.factor, split.train, split.judge)
     train_t = build_tables([SPLIT_TRAIN + i for i in range(n_train)], "train", jobs, CACHE_DIR,
@@ -87,7 +87,7 @@ def run_shipped(model: Model, preset: str, n_eval: int, opts: DetectOptions) -> 
 
     `county` lies within its training ranges, `stress` outside them on every axis.
     """
-    from pipelines.model_card import holdout_region, summarise
+    from pipelines.model.card import holdout_region, summarise
 
     first = STRESS_SEED if preset == "stress" else COUNTY_SEED
     evals = [holdout_region(model, first + i, preset, opts)[0] for i in range(n_eval)]

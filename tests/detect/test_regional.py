@@ -10,9 +10,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from sources.conftest import BBOX, DATA
 
 from detectors.regional import RegionalParams, area_context, regional_table
-from sources.conftest import BBOX, DATA
 
 GROWERS = ["PJM-DOM", "ERCO-FWES", "ERCO-NRTH", "NYIS-ZONA"]
 SLOW = ["SOCO", "BPAT", "DUK"]
@@ -226,7 +226,7 @@ def test_compressed_distribution_and_missing_year_are_flagged():
 
 
 def test_temperature_file_is_read_and_checked(tmp_path):
-    from pipelines.bundle.grid import read_temperature
+    from pipelines.bundle.power import read_temperature
     from pipelines.errors import ComputewatchError, ProblemLog
 
     good = tmp_path / "t.csv"
@@ -244,7 +244,7 @@ def test_temperature_file_is_read_and_checked(tmp_path):
 @pytest.mark.parametrize("given", ["America", "a" * 5000, "../../etc/passwd", "/etc/localtime",
                                    "Europe/Paris\x00", 7])
 def test_a_hostile_time_zone_property_falls_back_to_the_eia_table(given):
-    from pipelines.regional import area_zone
+    from pipelines.detect.regional import area_zone
 
     assert area_zone("PJM-DOM", given, 0.0) == ("America/New_York", -5.0, None)
     assert area_zone("XYZ", given, -90.0)[:2] == (None, -6.0)

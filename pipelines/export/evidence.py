@@ -33,7 +33,7 @@ CHIP_HALF_M = 1200.0
 
 def _window(bundle: RegionBundle, fid: str) -> tuple[slice, slice, tuple[float, ...]]:
     """Rows and columns of the working grid around a facility, and their extent in metres."""
-    g = bundle.grid
+    g = bundle.raster
     c = bundle.facilities.geometry.loc[fid].centroid
     res = g.transform.a
     col0 = int(max(0, (c.x - CHIP_HALF_M - g.transform.c) // res))
@@ -51,7 +51,7 @@ def thermal_chips(bundle: RegionBundle, ids: list[str]) -> dict[str, np.ndarray]
     stacks: dict[str, list[np.ndarray]] = {fid: [] for fid in ids}
     for scene in bundle.scenes:
         try:
-            kelvin, usable = scene.read(bundle.grid)
+            kelvin, usable = scene.read(bundle.raster)
         except (OSError, ValueError):
             continue
         for fid, (rows, cols, _) in windows.items():

@@ -8,10 +8,10 @@ import pytest
 import rasterio
 
 from pipelines.bundle.imagery import QA_UNUSABLE_MASK, decode_kelvin
-from pipelines.simulate import simulate
-from pipelines.simulate.loads import simulate_series
-from pipelines.simulate.presets import PRESETS
-from pipelines.simulate.world import build_world
+from pipelines.sources.simulate import simulate
+from pipelines.sources.simulate.loads import simulate_series
+from pipelines.sources.simulate.presets import PRESETS
+from pipelines.sources.simulate.world import build_world
 
 
 def _digest(root) -> dict:

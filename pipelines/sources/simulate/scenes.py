@@ -13,8 +13,8 @@ from scipy import ndimage
 from detectors.thermal import sun_sin
 from pipelines.bundle.imagery import ST_OFFSET, ST_SCALE
 from pipelines.reference import ref
-from pipelines.simulate.loads import Series, gas_plant_running
-from pipelines.simulate.world import World, bounds, draw
+from pipelines.sources.simulate.loads import Series, gas_plant_running
+from pipelines.sources.simulate.world import World, bounds, draw
 
 SUPERSAMPLE = 2  # footprints are rasterised at 15 m, then averaged to the 30 m grid
 # TIRS point spread: 100 m native pixels delivered at 30 m (USGS LSDS-1574); a Gaussian of
@@ -55,7 +55,7 @@ class Landscape:
 
 def landscape(rng: np.random.Generator, world: World) -> Landscape:
     """Land cover fields and rasterised footprints on the working grid."""
-    g = world.grid
+    g = world.raster
     shape = (g.height, g.width)
     vegetation = 1 / (1 + np.exp(-1.5 * _field(rng, shape, 40)))
     water = _field(rng, shape, 25) > 2.3
@@ -175,7 +175,7 @@ def render_scene(rng: np.random.Generator, world: World, land: Landscape, series
     sun = float(sun_sin(world.lat, doy, local_hour))
     sun_max = float(sun_sin(world.lat, 172 if world.lat >= 0 else 355, local_hour))
     s = sun / max(sun_max, 1e-3)
-    shape = (world.grid.height, world.grid.width)
+    shape = (world.raster.height, world.raster.width)
     ground = t_air + s * (2 + 6 * (1 - land.vegetation)) + land.urban * rng.uniform(1, 4) * s
     t_water = 273.15 + series.temp_c[max(0, hour - 24 * 30):hour + 1].mean() - 1.0
     ground = np.where(land.water, t_water, ground)

@@ -18,7 +18,7 @@ from detectors.thermal import (
     scene_stats,
     solar_elevation_sin,
 )
-from pipelines.bundle.imagery import GridSpec, Scene
+from pipelines.bundle.imagery import RasterGrid, Scene
 from pipelines.bundle.reader import RegionBundle
 from pipelines.reference import ref
 
@@ -46,7 +46,7 @@ def facility_batches(n: int, size: int = FACILITY_BATCH) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]
 
 
-def scene_result(scene: Scene, grid: GridSpec, weights: ZoneWeights) -> SceneResult:
+def scene_result(scene: Scene, grid: RasterGrid, weights: ZoneWeights) -> SceneResult:
     """Read one scene onto the grid and compute its statistics; raises if unreadable."""
     kelvin, usable = scene.read(grid)
     return _result(scene, weights, kelvin, usable)

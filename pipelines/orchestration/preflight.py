@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pipelines.bundle.imagery import GridSpec
+from pipelines.bundle.imagery import RasterGrid
 from pipelines.bundle.limits import Limits, check_grid
 from pipelines.bundle.region import read_region
 from pipelines.errors import ComputewatchError
@@ -59,7 +59,7 @@ def check_output_file(path: Path) -> Path:
 def check_region(region: Path, limits: Limits) -> None:
     """region.yaml is readable and its working grid fits the limits."""
     info = read_region(region)
-    grid = GridSpec.for_bbox(info.bbox, info.crs)
+    grid = RasterGrid.for_bbox(info.bbox, info.crs)
     check_grid(grid.width, grid.height, region / "region.yaml", limits)
 
 
@@ -71,6 +71,6 @@ def check_detect(region: Path, out: Path, store_url: str | None, limits: Limits)
         from pipelines.alerts.store import open_store
 
         open_store(store_url).dispose()
-    from pipelines.model_store import load_model
+    from pipelines.model.store import load_model
 
     load_model()

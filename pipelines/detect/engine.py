@@ -2,9 +2,9 @@
 
 One feature path for detection, training and evaluation: `DetectRun` computes evidence and
 scores through a `Stages` object that decides how work runs. `LocalStages` runs it in this
-process (training, the model card, tests); pipelines/flows.py hands in Prefect tasks so the
-same stages spread over threads or Dask. Failed scenes are counted and skipped the same way
-whichever runs them.
+process (training, the model card, tests); pipelines/orchestration/flows.py hands in Prefect
+tasks so the same stages spread over threads or Dask. Failed scenes are counted and skipped
+the same way whichever runs them.
 
 Runs are incremental: every stage result is cached under a key made of the bundle's file
 hashes, the code fingerprint, the model checksum and the options (pipelines/cache.py).
@@ -25,14 +25,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from detectors.thermal import ZoneWeights, batch_coverage, combine_weights
-from pipelines.bundle.imagery import GridSpec, Scene
+from pipelines.bundle.imagery import RasterGrid, Scene
 from pipelines.bundle.keys import BUNDLE_FILES, BundleKeys, bundle_keys
 from pipelines.bundle.limits import DEFAULT_LIMITS, Limits
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.cache import StageCache, code_fingerprint, key_of
-from pipelines.detect import DetectOptions, Scored, StageClock, score_and_build
-from pipelines.export.candidates import clean
-from pipelines.features import (
+from pipelines.detect.features import (
     SceneResult,
     assemble,
     facility_batches,
@@ -41,13 +39,15 @@ from pipelines.features import (
     scene_result,
     thermal_table,
 )
-from pipelines.model_store import load_model, model_checksum
-from pipelines.regional import regional_frame
+from pipelines.detect.regional import regional_frame
+from pipelines.detect.stages import DetectOptions, Scored, StageClock, score_and_build
+from pipelines.export.candidates import clean
+from pipelines.model.store import load_model, model_checksum
 
 log = logging.getLogger("computewatch")
-DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/features.py", "pipelines/detect.py",
-               "pipelines/engine.py", "pipelines/flows.py", "pipelines/regional.py",
-               "pipelines/export/candidates.py", "pipelines/reference.py")
+DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/detect",
+               "pipelines/orchestration/flows.py", "pipelines/export/candidates.py",
+               "pipelines/reference.py")
 
 
 class NoCache:
@@ -71,13 +71,13 @@ class Stages(Protocol):
     def read(self, region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
         """Read and check the bundle."""
 
-    def weights(self, footprints: gpd.GeoSeries, grid: GridSpec) -> Any:
+    def weights(self, footprints: gpd.GeoSeries, grid: RasterGrid) -> Any:
         """Start one batch's coverage weights."""
 
     def share(self, weights: ZoneWeights) -> Any:
         """Make the weights available to scene work once."""
 
-    def scene(self, scene: Scene, grid: GridSpec, weights: Any) -> Any:
+    def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
         """Start one scene's measurement."""
 
     def footprint_power(self, bundle: RegionBundle, thermal: pd.DataFrame,
@@ -98,7 +98,7 @@ def footprint_and_power(bundle: RegionBundle, thermal: pd.DataFrame,
     return footprint, power_table(bundle, footprint, thermal, node_max_distance_m)
 
 
-def batch_weights(footprints: gpd.GeoSeries, grid: GridSpec) -> tuple:
+def batch_weights(footprints: gpd.GeoSeries, grid: RasterGrid) -> tuple:
     """Footprint and raw ring coverage of one batch of facilities."""
     return batch_coverage(footprints, grid.transform, (grid.height, grid.width))
 
@@ -116,7 +116,7 @@ class LocalStages:
         except Exception as exc:  # noqa: BLE001 - settled by the caller, as a task's state
             return None, exc
 
-    def weights(self, footprints: gpd.GeoSeries, grid: GridSpec) -> Any:
+    def weights(self, footprints: gpd.GeoSeries, grid: RasterGrid) -> Any:
         """One batch's coverage weights."""
         return self._run(batch_weights, footprints, grid)
 
@@ -124,7 +124,7 @@ class LocalStages:
         """In one process the weights are already shared."""
         return weights
 
-    def scene(self, scene: Scene, grid: GridSpec, weights: Any) -> Any:
+    def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
         """Read one scene and measure every facility."""
         return self._run(scene_result, scene, grid, weights)
 
@@ -200,7 +200,7 @@ class DetectRun:
         cached = self.cache.get("weights", key)
         if cached is not None:
             return cached
-        geoms, grid = self.bundle.facilities.geometry, self.bundle.grid
+        geoms, grid = self.bundle.facilities.geometry, self.bundle.raster
         futures = [self.stages.weights(geoms.iloc[s], grid) for s in facility_batches(len(geoms))]
         weights = combine_weights([self.stages.settle_or_raise(f) for f in futures])
         self.cache.put("weights", key, weights)
@@ -221,7 +221,7 @@ class DetectRun:
                 results[skey] = hit
             else:
                 shared = shared or self.stages.share(weights)
-                todo.append((skey, scene, self.stages.scene(scene, bundle.grid, shared)))
+                todo.append((skey, scene, self.stages.scene(scene, bundle.raster, shared)))
         failed = 0
         with _progress(self.progress and bool(todo)) as bar:
             job = bar.add_task("scenes", total=len(todo))

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from pipelines.evaluate import evaluate
+from pipelines.model.evaluate import evaluate
 
 
 def test_recall_precision_and_mw_error():

@@ -30,16 +30,16 @@ from detectors.classifier import (
     fit_scorer,
 )
 from pipelines.cache import code_fingerprint, key_of
-from pipelines.engine import region_features
+from pipelines.detect.engine import region_features
 from pipelines.settings import PROJECT_ROOT
-from pipelines.simulate import simulate
+from pipelines.sources.simulate import simulate
 
 log = logging.getLogger("computewatch")
 TRAIN_SEED_BASE, CAL_SEED_BASE = 100_000, 200_000
 EVAL_SEEDS = (910_001, 910_002, 910_003)
 CACHE_DIR = PROJECT_ROOT / ".cache" / "training"
-CODE_DIRS = ("pipelines/simulate", "pipelines/bundle", "detectors", "pipelines/features.py",
-             "pipelines/engine.py")
+CODE_DIRS = ("pipelines/sources/simulate", "pipelines/bundle", "detectors",
+             "pipelines/detect/features.py", "pipelines/detect/engine.py")
 
 
 def region_table(seed: int, preset: str, cache_dir: Path | None = None,

@@ -13,9 +13,9 @@ import shapely
 import yaml
 
 from pipelines.bundle.imagery import QA_FILL, ST_FILL, ST_OFFSET, ST_SCALE
-from pipelines.simulate.loads import Series
-from pipelines.simulate.scenes import SceneArrays
-from pipelines.simulate.world import World
+from pipelines.sources.simulate.loads import Series
+from pipelines.sources.simulate.scenes import SceneArrays
+from pipelines.sources.simulate.world import World
 
 GEOTIFF = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256,
            "compress": "deflate", "predictor": 2, "dtype": "uint16", "count": 1}
@@ -89,7 +89,7 @@ def write_scene(world: World, scene: SceneArrays, folder: Path) -> str:
     """ST_B10 and QA_PIXEL GeoTIFFs and a STAC Item (landsat-c2-l2 conventions)."""
     folder.mkdir(parents=True, exist_ok=True)
     sid = _scene_id(world, scene)
-    g = world.grid
+    g = world.raster
     profile = {**GEOTIFF, "width": g.width, "height": g.height, "crs": g.crs,
                "transform": g.transform}
     for suffix, arr, nodata in (("ST_B10", scene.st_dn, ST_FILL), ("QA_PIXEL", scene.qa, QA_FILL)):
