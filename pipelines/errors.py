@@ -22,6 +22,34 @@ class BundleError(ComputewatchError):
     """A region bundle cannot be used (exit status 1)."""
 
 
+class UnsafePathError(ComputewatchError):
+    """A path the tool was about to write or read lies outside the folder it belongs to."""
+
+
+class ModelError(ComputewatchError):
+    """The model file is missing, altered, or holds types we do not trust."""
+
+
+class SourceError(ComputewatchError):
+    """A source refused or failed a request; status is the HTTP status, if there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PreflightError(ComputewatchError):
+    """Something a run needs is not there or not usable; the message says what to do."""
+
+
+class AlertStoreError(ComputewatchError):
+    """The store cannot be opened or an alert is not in it."""
+
+
+class ServerError(ComputewatchError):
+    """The Prefect server could not be started or reached."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input: where it is, what it is, what to do."""

@@ -10,16 +10,12 @@ import hashlib
 import re
 from pathlib import Path
 
-from pipelines.errors import ComputewatchError
+from pipelines.errors import UnsafePathError
 
 # The alert store's id columns are VARCHAR(200) (pipelines/alerts/store.py).
 ID_MAX_CHARS = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-
-
-class UnsafePathError(ComputewatchError):
-    """A path the tool was about to write or read lies outside the folder it belongs to."""
 
 
 def id_problem(value: str) -> str | None:

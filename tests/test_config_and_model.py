@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from pipelines.config import load_config
-from pipelines.errors import UsageError
-from pipelines.model.store import MODEL_PATH, ModelError, load_model
+from pipelines.errors import ModelError, UsageError
+from pipelines.model.store import MODEL_PATH, load_model
 
 
 def test_shipped_flows_yaml_is_valid():

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from detectors.classifier import CLASSES
-from pipelines.errors import ComputewatchError
+from pipelines.errors import AlertStoreError
 from pipelines.redact import redact
 
 SCHEMA_VERSION = 2
@@ -70,10 +70,6 @@ decisions = Table(
     Column("true_class", String(40)),
     Column("decided_by", String(200), nullable=False), Column("decided_at", String(40)))
 schema = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
-
-
-class AlertStoreError(ComputewatchError):
-    """The store cannot be opened or an alert is not in it."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from detectors.classifier import Model
 from pipelines.atomic import atomic_path, atomic_write_text
-from pipelines.errors import ComputewatchError
+from pipelines.errors import ModelError
 from pipelines.reference import DATA_DIR
 
 MODEL_PATH = DATA_DIR / "models" / "classifier.skops"
@@ -39,10 +39,6 @@ TRUSTED_TYPES = [
 # Models loaded in this process by path, checksum and file identity (mtime, size), so that
 # preflight and the flow load it once and a changed file is checked again.
 _LOADED: dict[tuple[str, str, int, int], Model] = {}
-
-
-class ModelError(ComputewatchError):
-    """The model file is missing, altered, or holds types we do not trust."""
 
 
 def sha256(path: Path) -> str:

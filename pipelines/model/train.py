@@ -31,6 +31,7 @@ from detectors.classifier import (
 )
 from pipelines.cache import code_fingerprint, key_of
 from pipelines.detect.engine import region_features
+from pipelines.errors import UsageError
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.simulate import simulate
 
@@ -157,11 +158,22 @@ def fit_model(train: pd.DataFrame, cal: pd.DataFrame, seed: int, version: str,
 
 
 def load_labels(path: Path) -> pd.DataFrame:
-    """Labelled examples (features plus true_class) exported from analysts' decisions."""
-    labels = pd.read_csv(path)
-    bad = set(labels["true_class"]) - set(CLASSES)
-    if bad:
-        raise ValueError(f"{path}: unknown classes {sorted(bad)}; allowed: {CLASSES}")
+    """Labelled examples (features plus true_class) exported from analysts' decisions.
+
+    A file that cannot be read, lacks true_class or names an unknown class is a usage error
+    naming the file and the rows.
+    """
+    try:
+        labels = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UsageError(f"{path}: cannot be read as a CSV of labels ({exc})") from None
+    if "true_class" not in labels:
+        raise UsageError(f"{path}: no true_class column (the labels export writes one)")
+    bad = ~labels["true_class"].isin(CLASSES)
+    if bad.any():
+        rows = [int(i) + 2 for i in labels.index[bad][:5]]
+        raise UsageError(f"{path}: rows {rows} (line numbers): unknown classes "
+                         f"{sorted(map(str, set(labels['true_class'][bad])))}; allowed: {CLASSES}")
     return labels
 
 

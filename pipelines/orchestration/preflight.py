@@ -14,15 +14,11 @@ from pathlib import Path
 from pipelines.bundle.imagery import RasterGrid
 from pipelines.bundle.limits import Limits, check_grid
 from pipelines.bundle.region import read_region
-from pipelines.errors import ComputewatchError
+from pipelines.errors import PreflightError
 
 # Room an output folder needs: a county run writes about 20 MB (candidates, GeoPackage,
 # evidence PNGs); 100 MB leaves margin without refusing a nearly full disk too early.
 MIN_FREE_MB = 100.0
-
-
-class PreflightError(ComputewatchError):
-    """Something a run needs is not there or not usable; the message says what to do."""
 
 
 def check_output_folder(out: Path, min_free_mb: float = MIN_FREE_MB) -> Path:

@@ -30,14 +30,10 @@ from pathlib import Path
 
 import httpx
 
-from pipelines.errors import ComputewatchError
+from pipelines.errors import ServerError
 
 log = logging.getLogger("computewatch")
 START_TIMEOUT_S = 180.0  # first start runs the database migrations (slow on a cold disk)
-
-
-class ServerError(ComputewatchError):
-    """The Prefect server could not be started or reached."""
 
 
 def prefect_home() -> Path:

@@ -17,7 +17,8 @@ import pandas as pd
 from detectors.regional import clean_hours
 from pipelines.bundle.power import OFFSET_RE
 from pipelines.cache import StageCache, key_of
-from pipelines.sources.http import PoliteClient, SourceError
+from pipelines.errors import SourceError
+from pipelines.sources.http import PoliteClient
 
 log = logging.getLogger("computewatch")
 PAGE_ROWS = 5000  # the API's maximum rows per call

@@ -12,18 +12,10 @@ from typing import Any
 
 import httpx
 
-from pipelines.errors import ComputewatchError
+from pipelines.errors import SourceError
 from pipelines.redact import redact
 
 USER_AGENT = "computewatch/0.2 (+https://github.com/computewatch; compute-treaty verification)"
-
-
-class SourceError(ComputewatchError):
-    """A source refused or failed a request; status is the HTTP status, if there was one."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class PoliteClient:

@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from pipelines.sources.http import SourceError
+from pipelines.errors import SourceError
 
 log = logging.getLogger("computewatch")
 METER_COLUMNS = ("node_id", "timestamp", "mw")

@@ -15,7 +15,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from pipelines.sources.http import PoliteClient, SourceError
+from pipelines.errors import SourceError
+from pipelines.sources.http import PoliteClient
 
 log = logging.getLogger("computewatch")
 FACILITY_TAGS = ("name", "building", "operator", "landuse")

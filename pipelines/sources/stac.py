@@ -21,9 +21,9 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from pipelines.atomic import atomic_path, atomic_write_bytes
+from pipelines.errors import SourceError
 from pipelines.paths import id_problem, inside, safe_name, show_id
 from pipelines.redact import redact
-from pipelines.sources.http import SourceError
 
 log = logging.getLogger("computewatch")
 PLATFORMS = {"landsat-8", "landsat-9"}  # TIRS: only Landsat 8 and 9 carry lwir11 (ST_B10)

@@ -206,12 +206,13 @@ def test_huge_region_is_refused_naming_region_yaml(tmp_path, capsys):
 
 
 def test_corrupt_model_with_matching_checksum_is_a_clear_error(tmp_path, monkeypatch):
+    from pipelines.errors import ModelError
     from pipelines.model import store as model_store
 
     bad = tmp_path / "classifier.skops"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     (tmp_path / "classifier.skops.sha256").write_text(model_store.sha256(bad) + "\n")
-    with pytest.raises(model_store.ModelError, match="not a readable skops model"):
+    with pytest.raises(ModelError, match="not a readable skops model"):
         model_store.load_model(bad)
     assert MODEL_PATH.is_file()
 
@@ -287,7 +288,8 @@ def test_a_live_process_that_is_not_a_prefect_server_is_not_attached_to(tmp_path
 
 def test_second_serve_refuses_and_stop_ends_the_first(tmp_path, monkeypatch):
     """A serve-lock holder in another process: a second serve refuses; --stop ends it."""
-    from pipelines.orchestration.server import ServerError, serve_lock, stop_serving
+    from pipelines.errors import ServerError
+    from pipelines.orchestration.server import serve_lock, stop_serving
 
     home = _prefect_home(tmp_path, monkeypatch)
     holder = subprocess.Popen(

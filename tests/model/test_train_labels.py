@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from detectors.classifier import CLASSES, FEATURES
 from pipelines.model.train import fit_model
@@ -29,3 +30,20 @@ def test_labels_move_the_model():
     labels = probe.assign(true_class="ai_training")  # analysts confirmed such sites
     tuned = fit_model(train, cal, 0, "t", labels).probabilities(probe)["ai_training"].mean()
     assert tuned > base + 0.2
+
+
+def test_bad_label_files_are_usage_errors_naming_the_file(tmp_path):
+    from pipelines.errors import UsageError
+    from pipelines.model.train import load_labels
+
+    missing = tmp_path / "none.csv"
+    with pytest.raises(UsageError, match="none.csv: cannot be read"):
+        load_labels(missing)
+    no_class = tmp_path / "no_class.csv"
+    no_class.write_text("load_factor\n0.9\n")
+    with pytest.raises(UsageError, match="no true_class column"):
+        load_labels(no_class)
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("load_factor,true_class\n0.9,ai_training\n0.5,bitcoin\n")
+    with pytest.raises(UsageError, match=r"rows \[3\].*'bitcoin'"):
+        load_labels(unknown)

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
+from pipelines.errors import SourceError
 from pipelines.redact import redact
-from pipelines.sources.http import SourceError
 from pipelines.sources.settings import SourceSettings
 from sources.conftest import BBOX, EIA_KEY, LANDSAT
 
