@@ -17,7 +17,7 @@ import rasterio
 from exactextract import exact_extract
 
 from pipelines.bundle.reader import read_bundle
-from pipelines.settings import configure_logging, configure_prefect
+from pipelines.process import configure_logging, configure_prefect
 from pipelines.sources.simulate import simulate
 
 

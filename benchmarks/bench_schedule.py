@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.settings import configure_logging, configure_prefect
+from pipelines.process import configure_logging, configure_prefect
 from pipelines.sources.simulate import simulate
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.atomic import atomic_write_bytes
-from pipelines.settings import PROJECT_ROOT
+from pipelines.reference import REFERENCE_TABLE
+from pipelines.resources import CODE_ROOT, WORKSPACE
 
-DEFAULT_CACHE_DIR = PROJECT_ROOT / ".computewatch" / "cache"
+DEFAULT_CACHE_DIR = WORKSPACE / ".computewatch" / "cache"
 
 
 def cache_dir() -> Path:
@@ -62,14 +63,14 @@ def code_fingerprint(entries: tuple[str, ...]) -> str:
     """Hash of the named source files and folders plus the reference table (once a process)."""
     digest = hashlib.sha256()
     for entry in entries:
-        path = PROJECT_ROOT / entry
+        path = CODE_ROOT / entry
         if not path.exists():  # a moved module must not leave stale caches behind silently
             raise FileNotFoundError(f"code fingerprint: {path} does not exist; update the "
                                     "list of code the cache keys depend on")
         for f in sorted([path] if path.is_file() else path.rglob("*.py")):
-            digest.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
+            digest.update(f.relative_to(CODE_ROOT).as_posix().encode())
             digest.update(f.read_bytes())
-    digest.update((PROJECT_ROOT / "data" / "reference_defaults.csv").read_bytes())
+    digest.update(REFERENCE_TABLE.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 from pipelines.errors import BundleError, ComputewatchError, UsageError
+from pipelines.process import configure_logging, configure_prefect
 from pipelines.redact import redact
-from pipelines.settings import configure_logging, configure_prefect
+from pipelines.resources import package_version
 
 log = logging.getLogger("computewatch")
 
@@ -39,16 +40,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _store_url(args: argparse.Namespace, configured: str) -> str:
     """--store, else flows.yaml's alert_store with a relative SQLite path from its folder."""
-    from pipelines.config import DEFAULT_CONFIG, resolve_store
+    from pipelines.settings import DEFAULT_CONFIG, resolve_store
 
     return args.store or resolve_store(configured, (args.config or DEFAULT_CONFIG).parent)
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run the Prefect detect flow on a region and write the candidate files."""
-    from pipelines.config import load_config
     from pipelines.orchestration.preflight import check_detect
     from pipelines.redact import stash_secret
+    from pipelines.settings import load_config
 
     cfg = load_config(args.config).defaults.with_overrides(
         export=args.export_threshold, alert=args.alert_threshold,
@@ -84,15 +85,15 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    from pipelines.config import DEFAULT_CONFIG
+    from pipelines.settings import DEFAULT_CONFIG
 
     return (args.config or DEFAULT_CONFIG).resolve()
 
 
 def cmd_deployments(args: argparse.Namespace) -> int:
     """List flows.yaml's deployments with their schedules and next run times."""
-    from pipelines.config import load_config
     from pipelines.orchestration.schedule import deployment_rows
+    from pipelines.settings import load_config
 
     rows = deployment_rows(load_config(_config_path(args)))
     cols = ("name", "region", "output", "schedule", "next_run", "task_runner")
@@ -110,7 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.stop:
         sys.stdout.write(stop_serving() + "\n")
         return 0
-    from pipelines.config import load_config
+    from pipelines.settings import load_config
 
     config = _config_path(args)
     load_config(config)
@@ -123,8 +124,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one deployment now: on the served server if one is up, else in this process."""
-    from pipelines.config import load_config
     from pipelines.orchestration.server import running_api_url, use_api
+    from pipelines.settings import load_config
 
     config = _config_path(args)
     dep = load_config(config).deployment(args.deployment)
@@ -157,7 +158,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     """Write a region bundle from real sources (STAC, Overpass, EIA, meter files)."""
     import datetime as dt
 
-    from pipelines.config import load_config
+    from pipelines.settings import load_config
 
     settings = load_config(_config_path(args)).sources
     try:
@@ -193,8 +194,8 @@ def cmd_regional(args: argparse.Namespace) -> int:
     """Firm-load growth of a bundle's balancing areas: a ranked table and GeoJSON."""
     from pipelines.bundle.power import read_temperature
     from pipelines.bundle.reader import read_power_grid
-    from pipelines.config import load_config
     from pipelines.detect.regional import regional_frame, write_regional
+    from pipelines.settings import load_config
 
     settings = load_config(_config_path(args)).defaults.regional
     if args.base_year is not None:
@@ -274,11 +275,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Rebuild the shipped model, evaluate it on held-out regions, write its card."""
-    from pipelines.config import load_config
     from pipelines.detect.stages import DetectOptions
     from pipelines.model.card import holdout_region, per_class_metrics, write_model_card
     from pipelines.model.store import MODEL_PATH, save_model
     from pipelines.model.train import EVAL_SEEDS, train
+    from pipelines.settings import load_config
 
     cfg = load_config(args.config).defaults
     result = train(args.regions, args.calibration_regions, args.jobs, args.seed, args.version,
@@ -308,10 +309,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_generalise(args: argparse.Namespace) -> int:
     """The generalisation protocol: leave-one-factor-out splits and the stress preset."""
     from pipelines.atomic import atomic_write_text
-    from pipelines.config import load_config
     from pipelines.detect.stages import DetectOptions
     from pipelines.model.generalise import SPLITS, markdown, run_shipped, run_split
     from pipelines.model.store import load_model
+    from pipelines.settings import load_config
 
     unknown = sorted(set(args.splits) - set(SPLITS) - {"none"})
     if unknown:
@@ -345,8 +346,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     import json
 
     from pipelines.alerts import store as st
-    from pipelines.config import load_config
     from pipelines.export.geojson import write_geojson
+    from pipelines.settings import load_config
 
     engine = st.open_store(_store_url(args, load_config(args.config).defaults.alert_store))
     if args.action == "list":
@@ -419,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more detail on stderr (-vv includes Prefect's own logs)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("--version", action="version",
+                        version=f"computewatch {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="write a simulated region bundle plus truth.csv")

@@ -8,9 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from detectors.compute import ComputeAssumptions, Range
+from pipelines.resources import data_path
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-REFERENCE_TABLE = DATA_DIR / "reference_defaults.csv"
+REFERENCE_TABLE = data_path("reference_defaults.csv")
 
 
 @dataclass(frozen=True)

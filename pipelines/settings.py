@@ -1,55 +1,277 @@
-"""Process-wide settings: where Prefect keeps its state and how logs reach the console."""
+"""The typed settings: flows.yaml (deployments, detection, sources), validated once with pydantic.
+
+Every setting a run uses is read here, with the environment's overrides, and nowhere else.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from pipelines.redact import RedactingFormatter
-from pipelines.redact import install as install_redaction
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from detectors.regional import RegionalParams
+from pipelines.bundle.limits import Limits
+from pipelines.bundle.region import is_lonlat_box
+from pipelines.errors import UsageError
+from pipelines.orchestration.runners import RunnerSettings
+from pipelines.resources import WORKSPACE
 
-PREFECT_DEFAULTS = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
-}
+DEFAULT_CONFIG = WORKSPACE / "flows.yaml"
 
-
-def configure_prefect(home: Path | None = None, verbosity: int = 0) -> None:
-    """Keep Prefect's state in the project (.prefect/) and its chatter off the console.
-
-    Called by the CLI before Prefect is imported; values already set in the environment win.
-    Prefect's own loggers print failed runs with tracebacks; computewatch reports errors
-    itself, so Prefect speaks only with -vv.
-    """
-    os.environ.setdefault("PREFECT_HOME", str(home or PROJECT_ROOT / ".prefect"))
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbosity > 1 else "CRITICAL")
-    # Dask workers are separate processes: their log level travels in Dask's own config.
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbosity > 1 else "error")
-    for key, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+# Source endpoints: every base URL can be set in flows.yaml (`sources:`) and overridden by the
+# environment, for mirrors and tests: COMPUTEWATCH_STAC_URL, COMPUTEWATCH_STAC_SIGNING
+# (planetary-computer or none), COMPUTEWATCH_OVERPASS_URL, COMPUTEWATCH_EIA_URL. API keys come
+# only from the environment (EIA_API_KEY) and are never logged.
+ENV_OVERRIDES = {"stac_url": "COMPUTEWATCH_STAC_URL", "stac_signing": "COMPUTEWATCH_STAC_SIGNING",
+                 "overpass_url": "COMPUTEWATCH_OVERPASS_URL", "eia_url": "COMPUTEWATCH_EIA_URL"}
 
 
-def configure_logging(verbosity: int) -> None:
-    """Computewatch logs to stderr: INFO by default, DEBUG with -v, WARNING with -q.
+class SourceSettings(BaseModel):
+    """Endpoints and polite limits of the real sources."""
 
-    Every record of the process is redacted (pipelines/redact.py), whatever its logger.
-    """
-    install_redaction()
-    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(message)s" if verbosity < 1 else
-                                            "%(asctime)s %(name)s %(levelname)s %(message)s"))
-    root = logging.getLogger("computewatch")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-    for noisy in ("prefect", "httpx", "uvicorn", "alembic", "aiosqlite", "docket",
-                  "distributed", "dask", "urllib3", "pystac_client", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.CRITICAL)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stac_url: str = "https://planetarycomputer.microsoft.com/api/stac/v1"
+    stac_collection: str = "landsat-c2-l2"
+    stac_signing: Literal["planetary-computer", "none"] = "planetary-computer"
+    max_cloud_cover: float = Field(60.0, ge=0, le=100)
+    overpass_url: str = "https://overpass-api.de/api/interpreter"
+    min_building_m2: float = Field(2000.0, ge=0, description="smaller buildings are skipped")
+    eia_url: str = "https://api.eia.gov/v2"
+    request_interval_s: float = Field(1.0, ge=0, description="pause between calls to a host")
+    timeout_s: float = Field(120.0, gt=0)
+
+    def with_env(self) -> SourceSettings:
+        """These settings with any COMPUTEWATCH_* environment overrides applied."""
+        updates = {k: os.environ[v] for k, v in ENV_OVERRIDES.items() if os.environ.get(v)}
+        return SourceSettings.model_validate({**self.model_dump(), **updates})
+
+
+class FetchSpec(BaseModel):
+    """A region a deployment fetches before detecting: bbox, trailing period, grid sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    bbox: tuple[float, float, float, float]
+    bundle: str = Field(description="folder the fetched bundle is written to")
+    days: int = Field(365, ge=1, description="period: the last `days` days before the run")
+    satellite: bool = True
+    osm: bool = True
+    eia_respondents: list[str] = []
+    eia_subregions: list[str] = Field([], description="PARENT-SUBBA, e.g. PJM-DOM")
+
+    @model_validator(mode="after")
+    def _bbox(self) -> FetchSpec:
+        if not is_lonlat_box(self.bbox):
+            raise ValueError(f"bbox {list(self.bbox)} must be [min_lon, min_lat, max_lon, "
+                             "max_lat] in degrees")
+        return self
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not become a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(Strict):
+    """Scores at or above export go to the GeoJSON; at or above alert raise an alert."""
+
+    export: float = Field(0.3, ge=0, le=1)
+    alert: float = Field(0.5, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.alert < self.export:
+            raise ValueError(f"alert ({self.alert}) must not be below export ({self.export})")
+        return self
+
+
+class ChangeMargins(Strict):
+    """How far a re-scored alert must move to count as changed."""
+
+    score: float = Field(0.1, gt=0, le=1)
+    it_mw_fraction: float = Field(0.2, gt=0)
+
+
+class LimitSettings(Strict):
+    """Sizes a bundle may reach before detect refuses it (pipelines/bundle/limits.py)."""
+
+    max_grid_pixels: int = Field(Limits.max_grid_pixels, gt=0)
+    max_load_file_mb: float = Field(Limits.max_load_file_mb, gt=0)
+
+    def limits(self) -> Limits:
+        """The reader's plain limits object."""
+        return Limits(self.max_grid_pixels, self.max_load_file_mb)
+
+
+class RegionalSettings(Strict):
+    """What makes a regional alert (detectors/regional.py; flows.yaml says why each value)."""
+
+    base_year: int | None = Field(RegionalParams.base_year, ge=2000, le=2100)
+    min_area_mw: float = Field(RegionalParams.min_area_mw, ge=0)
+    min_growth_mw_per_year: float = Field(RegionalParams.min_growth_mw_per_year, ge=0)
+    alert_pct_per_year: float = Field(RegionalParams.alert_pct_per_year, gt=1.0)
+    alert_mw_per_year: float = Field(RegionalParams.alert_mw_per_year, gt=0)
+
+    def params(self) -> RegionalParams:
+        """The detector's plain parameters."""
+        return RegionalParams(**self.model_dump())
+
+
+class DetectSettings(Strict):
+    """How detection runs: thresholds, hardware year, node attribution, the alert store."""
+
+    thresholds: Thresholds = Thresholds()
+    alert_store: str = "sqlite:///.computewatch/alerts.sqlite"
+    change_margins: ChangeMargins = ChangeMargins()
+    hardware_year: int | None = Field(None, ge=2020, le=2040)
+    node_max_distance_m: float = Field(1500.0, gt=0)
+    declared_within_m: float = Field(100.0, ge=0)
+    task_runner: RunnerSettings = RunnerSettings()
+    limits: LimitSettings = LimitSettings()
+    regional: RegionalSettings = RegionalSettings()
+
+    def with_overrides(self, **overrides: object) -> DetectSettings:
+        """These settings with command-line values (None: not given), validated like the file."""
+        data = self.model_dump()
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key in ("export", "alert"):
+                data["thresholds"][key] = value
+            else:
+                data[key] = value
+        try:
+            return DetectSettings.model_validate(data)
+        except ValidationError as exc:
+            raise UsageError(_problems(exc)) from None
+
+    def flow_parameters(self) -> dict:
+        """detect_flow's keyword arguments from these settings (the store URL as written)."""
+        return {"export_threshold": self.thresholds.export,
+                "alert_threshold": self.thresholds.alert,
+                "hardware_year": self.hardware_year,
+                "node_max_distance_m": self.node_max_distance_m,
+                "alert_store": self.alert_store,
+                "change_margins": (self.change_margins.score,
+                                   self.change_margins.it_mw_fraction),
+                "declared_within_m": self.declared_within_m,
+                "max_grid_pixels": self.limits.max_grid_pixels,
+                "max_load_file_mb": self.limits.max_load_file_mb,
+                "regional": self.regional.model_dump()}
+
+
+class Schedule(Strict):
+    """A cron expression and its timezone (IANA name)."""
+
+    cron: str
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _valid(self) -> Schedule:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        CronSchedule(cron=self.cron, timezone=self.timezone)  # Prefect's own cron and tz checks
+        # The croniter Prefect schedules with (vendored in prefect 3): a cron such as
+        # `0 0 30 2 *` is well formed but never fires, which must be said now, not never.
+        from prefect._vendor.croniter import croniter
+        from prefect._vendor.croniter.croniter import CroniterBadDateError
+
+        try:
+            croniter(self.cron, datetime(2024, 1, 1)).get_next(datetime)
+        except CroniterBadDateError:
+            raise ValueError(f"cron {self.cron!r} never fires (no such date)") from None
+        return self
+
+    def next_runs(self, n: int = 1) -> list[datetime]:
+        """The next n times this schedule fires, in its own timezone."""
+        import asyncio
+
+        from prefect.server.schemas.schedules import CronSchedule
+
+        schedule = CronSchedule(cron=self.cron, timezone=self.timezone)
+        return list(asyncio.run(schedule.get_dates(n=n)))
+
+
+class Deployment(Strict):
+    """One scheduled flow on one region; unset settings fall back to `defaults`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    flow: str = Field("detect", pattern="^detect$")
+    region: str | FetchSpec
+    output: str
+    schedule: Schedule | None = None
+    thresholds: Thresholds | None = None
+    alert_store: str | None = None
+    task_runner: RunnerSettings | None = None
+    detect: DetectSettings | None = None
+
+
+class FlowsConfig(Strict):
+    """The whole of flows.yaml."""
+
+    defaults: DetectSettings = DetectSettings()
+    sources: SourceSettings = SourceSettings()
+    deployments: list[Deployment] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> FlowsConfig:
+        names = [d.name for d in self.deployments]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"deployment names must be unique: {dupes}")
+        return self
+
+    def deployment(self, name: str) -> Deployment:
+        """The deployment called name, or a usage error listing the known ones."""
+        for d in self.deployments:
+            if d.name == name:
+                return d
+        raise UsageError(f"no deployment {name!r} in flows.yaml; known: "
+                         f"{[d.name for d in self.deployments]}")
+
+    def settings_for(self, dep: Deployment) -> DetectSettings:
+        """The deployment's detect settings: its own keys over `defaults`."""
+        merged = self.defaults.model_dump(exclude_unset=False)
+        if dep.detect is not None:
+            merged.update(dep.detect.model_dump(exclude_unset=True))
+        for key in ("thresholds", "alert_store", "task_runner"):
+            value = getattr(dep, key)
+            if value is not None:
+                merged[key] = value.model_dump() if isinstance(value, BaseModel) else value
+        return DetectSettings.model_validate(merged)
+
+
+def resolve_store(url: str, base: Path = WORKSPACE) -> str:
+    """A relative SQLite path in a store URL is taken from base (flows.yaml's folder)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not Path(url[len(prefix):]).is_absolute():
+        path = (base / url[len(prefix):]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return url
+
+
+def load_config(path: Path | None = None) -> FlowsConfig:
+    """Read and validate flows.yaml; errors name the key that is wrong."""
+    path = path or DEFAULT_CONFIG
+    if not path.is_file():
+        raise UsageError(f"{path}: no such configuration file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        return FlowsConfig.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        raise UsageError(f"{path}: {_problems(exc)}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """Pydantic's errors as `key.path: message; ...`."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

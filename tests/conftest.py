@@ -4,16 +4,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import os
+import tempfile
 
 import pytest
 
-from pipelines.settings import configure_prefect
+from pipelines.process import configure_prefect
 
 pytest_plugins = ["postgres"]
 
 # Set before any test module imports pipelines.orchestration.flows (retry delays are read at
 # import).
 os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
+# Two test workers share two cores: OpenMP's default of a thread per core in each worker made
+# a 600-row gradient-boosting fit take ten minutes instead of two seconds (threads spinning
+# against each other), so each worker's numerical libraries get one thread.
+os.environ["OMP_NUM_THREADS"] = "1"
+# Prefect configures its loggers when first imported, from the environment of that moment: a
+# test module importing it before the first CLI call must find it quiet, as a user's process
+# does (the CLI configures Prefect before importing it).
+configure_prefect(home=Path(tempfile.mkdtemp(prefix="cw-prefect-home-")))
 
 # Markers from what a test needs, so a development loop can leave the heavy ones out
 # (`./run pytest -m "not prefect and not postgres and not slow"`); the README's command
@@ -43,7 +52,6 @@ def stage_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """One temporary Prefect server (SQLite) for every flow test of the session."""
-    configure_prefect(home=tmp_path_factory.mktemp("prefect-home"))
     os.environ.pop("PREFECT_API_URL", None)
     from prefect.testing.utilities import prefect_test_harness
 
@@ -54,8 +62,8 @@ def prefect_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_run(prefect_server, tmp_path_factory):
     """The detect flow run once on the embedded demo; tests read its outputs."""
-    from pipelines.config import load_config
     from pipelines.orchestration.flows import detect_flow
+    from pipelines.settings import load_config
 
     from helpers import DEMO
 

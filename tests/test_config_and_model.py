@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from pipelines.config import load_config
 from pipelines.errors import ModelError, UsageError
 from pipelines.model.store import MODEL_PATH, load_model
+from pipelines.settings import load_config
 
 
 def test_shipped_flows_yaml_is_valid():

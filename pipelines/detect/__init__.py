@@ -1,0 +1,1 @@
+"""The detect engine and its stages (features, scoring, regional context), without Prefect."""

@@ -20,9 +20,9 @@ import pandas as pd
 from detectors.regional import DEFAULT_PARAMS, RegionalParams, regional_table
 from pipelines.bundle.power import AREA_KINDS
 from pipelines.export.geojson import feature_collection, write_geojson
-from pipelines.settings import PROJECT_ROOT
+from pipelines.resources import data_path
 
-BA_TABLE = PROJECT_ROOT / "data" / "eia930_balancing_authorities.csv"
+BA_TABLE = data_path("eia930_balancing_authorities.csv")
 # EIA's zone names as IANA zones (EIA-930 "Time Zone" column; Arizona keeps standard time).
 EIA_ZONES = {"Eastern": "America/New_York", "Central": "America/Chicago",
              "Mountain": "America/Denver", "Arizona": "America/Phoenix",

@@ -1,1 +1,1 @@
-"""Writers of the candidate export (SPEC output contract v1)."""
+"""Writers of the outputs: candidates (SPEC output contract v1), QGIS style, evidence packets."""

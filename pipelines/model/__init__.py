@@ -1,0 +1,1 @@
+"""The model's life: training, the model card, the shipped store, evaluation, generalisation."""

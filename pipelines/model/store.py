@@ -10,9 +10,9 @@ from pathlib import Path
 from detectors.classifier import Model
 from pipelines.atomic import atomic_path, atomic_write_text
 from pipelines.errors import ModelError
-from pipelines.reference import DATA_DIR
+from pipelines.resources import data_path
 
-MODEL_PATH = DATA_DIR / "models" / "classifier.skops"
+MODEL_PATH = data_path("models", "classifier.skops")
 
 # Every type the model file may hold beyond skops' defaults; anything else refuses to load.
 TRUSTED_TYPES = [

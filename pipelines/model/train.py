@@ -32,13 +32,13 @@ from detectors.classifier import (
 from pipelines.cache import code_fingerprint, key_of
 from pipelines.detect.engine import region_features
 from pipelines.errors import UsageError
-from pipelines.settings import PROJECT_ROOT
+from pipelines.resources import WORKSPACE
 from pipelines.sources.simulate import simulate
 
 log = logging.getLogger("computewatch")
 TRAIN_SEED_BASE, CAL_SEED_BASE = 100_000, 200_000
 EVAL_SEEDS = (910_001, 910_002, 910_003)
-CACHE_DIR = PROJECT_ROOT / ".cache" / "training"
+CACHE_DIR = WORKSPACE / ".cache" / "training"
 CODE_DIRS = ("pipelines/sources/simulate", "pipelines/bundle", "detectors",
              "pipelines/detect/features.py", "pipelines/detect/engine.py")
 

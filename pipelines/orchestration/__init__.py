@@ -1,0 +1,1 @@
+"""Prefect wiring: flows, deployments, the server, task runners, retries, preflight checks."""

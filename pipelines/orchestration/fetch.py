@@ -31,11 +31,11 @@ from pipelines.errors import SourceError
 from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.orchestration.retry import RETRIES, retry_delays, retry_transient, settle
 from pipelines.redact import redact
+from pipelines.settings import SourceSettings
 from pipelines.sources.eia import fetch_months, read_eia930
 from pipelines.sources.http import PoliteClient
 from pipelines.sources.meters import gridstatus_load, read_meter_nodes, read_meters
 from pipelines.sources.overpass import OsmLayers, fetch_osm
-from pipelines.sources.settings import SourceSettings
 from pipelines.sources.stac import SceneRef, fetch_scene, search
 
 log = logging.getLogger("computewatch")

@@ -13,11 +13,17 @@ from pathlib import Path
 
 from prefect import flow
 
-from pipelines.config import DetectSettings, FlowsConfig, load_config, resolve_store
 from pipelines.orchestration.flows import detect_flow
 from pipelines.orchestration.runners import build_runner
 from pipelines.redact import stash_secret
-from pipelines.sources.settings import FetchSpec, SourceSettings
+from pipelines.settings import (
+    DetectSettings,
+    FetchSpec,
+    FlowsConfig,
+    SourceSettings,
+    load_config,
+    resolve_store,
+)
 
 log = logging.getLogger("computewatch")
 FLOW_NAME = "scheduled-detect"

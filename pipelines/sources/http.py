@@ -14,8 +14,10 @@ import httpx
 
 from pipelines.errors import SourceError
 from pipelines.redact import redact
+from pipelines.resources import package_version
 
-USER_AGENT = "computewatch/0.2 (+https://github.com/computewatch; compute-treaty verification)"
+USER_AGENT = (f"computewatch/{package_version()} (+https://github.com/computewatch; "
+              "compute-treaty verification)")
 
 
 class PoliteClient:

@@ -25,7 +25,7 @@ CLASSES = {"ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
 
 def _thresholds() -> tuple[float, float]:
     """The shipped configuration's thresholds, which the demo_run fixture runs with."""
-    from pipelines.config import load_config
+    from pipelines.settings import load_config
 
     t = load_config().defaults.thresholds
     return t.export, t.alert

@@ -137,7 +137,7 @@ def test_verbose_http_logs_are_redacted(capsys):
     """At -vv the HTTP libraries log request URLs: keys in them are masked."""
     import logging
 
-    from pipelines.settings import configure_logging
+    from pipelines.process import configure_logging
 
     configure_logging(2)
     try:

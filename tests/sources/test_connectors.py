@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.bundle.reader import read_bundle
 from pipelines.bundle.validate import validate
-from pipelines.sources.settings import SourceSettings
+from pipelines.settings import SourceSettings
 from sources.conftest import BBOX, DATA
 
 SETTINGS = SourceSettings(max_cloud_cover=80, request_interval_s=0)  # the scene is 76% cloud

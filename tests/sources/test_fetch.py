@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.errors import SourceError
 from pipelines.redact import redact
-from pipelines.sources.settings import SourceSettings
+from pipelines.settings import SourceSettings
 from sources.conftest import BBOX, EIA_KEY, LANDSAT
 
 SETTINGS = SourceSettings(max_cloud_cover=80, request_interval_s=0)

@@ -15,7 +15,8 @@ from pyproj import CRS
 
 from pipelines.bundle.imagery import RasterGrid
 from pipelines.bundle.region import utm_crs_for
-from pipelines.reference import DATA_DIR, ref
+from pipelines.reference import ref
+from pipelines.resources import data_path
 from pipelines.sources.simulate.presets import Preset
 
 CELL_M = 100.0  # occupancy cell size used to keep buildings from overlapping
@@ -28,7 +29,7 @@ def _shapes() -> list[np.ndarray]:
     Each is turned so that its minimum rotated rectangle is axis-aligned, as halls of a
     campus stand parallel to each other.
     """
-    raw = json.loads((DATA_DIR / "shapes" / "im3_building_shapes.json").read_text())
+    raw = json.loads(data_path("shapes", "im3_building_shapes.json").read_text())
     out = []
     for coords in raw["shapes"]:
         poly = shapely.Polygon(coords)

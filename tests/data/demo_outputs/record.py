@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from pipelines.settings import configure_prefect  # noqa: E402
+from pipelines.process import configure_prefect  # noqa: E402
 
 from helpers import DEMO  # noqa: E402
 
@@ -23,8 +23,8 @@ def main() -> None:
         os.environ.pop("PREFECT_API_URL", None)
         from prefect.testing.utilities import prefect_test_harness
 
-        from pipelines.config import load_config
         from pipelines.orchestration.flows import detect_flow
+        from pipelines.settings import load_config
 
         thresholds = load_config().defaults.thresholds
         out = Path(tmp) / "out"

@@ -1,0 +1,1 @@
+"""The shipped data, installed as the `computewatch_data` package (see pipelines/resources.py)."""
