@@ -90,7 +90,8 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.
     for col, cap in SIZE_CAPS.items():
         if col in frame:
             frame[col] = frame[col].clip(upper=cap)
-    return frame.to_numpy()
+    matrix: np.ndarray = frame.to_numpy()
+    return matrix
 
 
 def fit_scorer(x: np.ndarray, is_ai: np.ndarray, sample_weight: np.ndarray, seed: int,

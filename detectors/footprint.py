@@ -21,7 +21,8 @@ def campus_labels(geoms: gpd.GeoSeries, gap_m: float = CAMPUS_GAP_M) -> np.ndarr
     left, right = tree.query(geoms.values, predicate="dwithin", distance=gap_m)
     n = len(geoms)
     graph = sparse.coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
+    return labels
 
 
 def nearest_distance(geoms: gpd.GeoSeries, targets: np.ndarray) -> np.ndarray:

@@ -107,7 +107,7 @@ def node_features(load: pd.DataFrame, price: pd.DataFrame | None, period_end: pd
     return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
 
 
-def _price_response(series: pd.DataFrame, price: pd.Series | None) -> dict:
+def _price_response(series: pd.DataFrame, price: pd.Series | None) -> dict[str, float]:
     """Correlation of load with price, and load in the top-price hours over the rest."""
     if price is None:
         return {"price_response": np.nan, "price_spike_ratio": np.nan}

@@ -134,7 +134,7 @@ def choose_years(coverage: pd.Series, base_year: int | None) -> tuple[int | None
     last = full[-1] if full else None
     if base_year is None:
         clean = [y for y in full if not _in_anomaly(y)]
-        base_year = (clean or full or [None])[0]
+        base_year = (clean or full)[0] if (clean or full) else None
         if clean and last is not None and clean[0] >= last and full[0] < last:
             base_year = full[0]  # too short to skip the anomaly: say so through base_year
     return base_year, last
@@ -307,7 +307,8 @@ def regional_score(growth_mw: float, growth_pct: float, base_mw: float,
 
 
 def quality_gates(mw: pd.Series, removed: dict[str, int], coverage: pd.Series,
-                  base_year: int, last_year: int, base: dict, last: dict,
+                  base_year: int, last_year: int, base: dict[str, float],
+                  last: dict[str, float],
                   params: RegionalParams) -> tuple[list[str], float]:
     """Data-quality flags of one area's cleaned series; the level-shift statistic."""
     flags = []

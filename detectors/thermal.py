@@ -121,8 +121,9 @@ def sun_sin(lat: float, doy: np.ndarray, local_hour: np.ndarray) -> np.ndarray:
     decl = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365)
     hour_angle = np.radians(15 * (local_hour - 12))
     phi = np.radians(lat)
-    return np.clip(np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(hour_angle),
-                   0, 1)
+    sine: np.ndarray = np.clip(
+        np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(hour_angle), 0, 1)
+    return sine
 
 
 def solar_elevation_sin(lat: float, lon: float, times: pd.DatetimeIndex) -> np.ndarray:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,14 +110,17 @@ def _warp(href: Path, grid: RasterGrid, nodata: int) -> np.ndarray:
     with open_band(href) as src:
         if CRS.from_user_input(src.crs) == grid.crs and src.transform == grid.transform and \
                 (src.width, src.height) == (grid.width, grid.height):
-            return src.read(1)
+            band: np.ndarray = src.read(1)
+            return band
         with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width,
                        height=grid.height, resampling=Resampling.nearest, nodata=nodata,
                        src_nodata=nodata) as vrt:
-            return vrt.read(1)
+            warped: np.ndarray = vrt.read(1)
+            return warped
 
 
-def asset_path(item: dict, key: str, item_path: Path, root: Path) -> tuple[Path | None, str]:
+def asset_path(item: dict[str, Any], key: str, item_path: Path, root: Path
+               ) -> tuple[Path | None, str]:
     """An asset's local path inside the bundle root, or None and why it cannot be used.
 
     Relative hrefs are taken from the item's folder; `file://` is accepted; any other
@@ -143,7 +147,7 @@ def asset_path(item: dict, key: str, item_path: Path, root: Path) -> tuple[Path 
     return path, ""
 
 
-def _item_time(item: dict) -> pd.Timestamp | None:
+def _item_time(item: dict[str, Any]) -> pd.Timestamp | None:
     """properties.datetime in UTC, or None if missing or not ISO 8601."""
     props = item.get("properties")
     value = props.get("datetime") if isinstance(props, dict) else None

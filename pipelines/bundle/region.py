@@ -30,7 +30,7 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
-def _period_bound(path: Path, raw: dict, key: str) -> pd.Timestamp | None:
+def _period_bound(path: Path, raw: dict[str, object], key: str) -> pd.Timestamp | None:
     value = raw.get(key)
     if value is None:
         return None
@@ -49,8 +49,11 @@ def is_lonlat_box(bbox: tuple[float, ...]) -> bool:
 
 
 def _bbox(path: Path, value: object) -> tuple[float, float, float, float]:
+    if not isinstance(value, (list, tuple)):
+        raise BundleError(f"{path}: bbox must be four numbers "
+                          "[min_lon, min_lat, max_lon, max_lat]")
     try:
-        bbox = tuple(float(v) for v in value)  # type: ignore[union-attr]
+        bbox = tuple(float(v) for v in value)
     except (TypeError, ValueError) as exc:
         raise BundleError(f"{path}: bbox must be four numbers "
                           "[min_lon, min_lat, max_lon, max_lat]") from exc
@@ -60,7 +63,7 @@ def _bbox(path: Path, value: object) -> tuple[float, float, float, float]:
     if not is_lonlat_box(bbox):
         raise BundleError(f"{path}: bbox {list(bbox)} is not a WGS84 lon/lat box with "
                           "min < max (degrees; projected metres are not accepted here)")
-    return bbox  # type: ignore[return-value]
+    return bbox[0], bbox[1], bbox[2], bbox[3]
 
 
 def _working_crs(path: Path, value: object, bbox: tuple[float, float, float, float]) -> CRS:

@@ -71,7 +71,7 @@ def _off_range_to_none(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog) -> gp
     return gdf
 
 
-def _json_features(text: str) -> list | None:
+def _json_features(text: str) -> list[object] | None:
     """The `features` list of a FeatureCollection's JSON text, or None if it has none."""
     doc = json.loads(text)
     feats = doc.get("features") if isinstance(doc, dict) else None
@@ -177,9 +177,9 @@ def keep_polygons(gdf: gpd.GeoDataFrame, path: Path, log: ProblemLog,
     kinds = shapely.get_type_id(geoms)
     polygonal = np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
     for i in np.flatnonzero(~polygonal):
-        kind = "no geometry" if geoms[i] is None else shapely.get_type_id(geoms[i])
-        kind = {0: "a Point", 1: "a LineString", 2: "a LinearRing", 4: "a MultiPoint",
-                5: "a MultiLineString", 7: "a GeometryCollection"}.get(kind, kind)
+        names = {0: "a Point", 1: "a LineString", 2: "a LinearRing", 4: "a MultiPoint",
+                 5: "a MultiLineString", 7: "a GeometryCollection"}
+        kind = "no geometry" if geoms[i] is None else names.get(int(kinds[i]), str(kinds[i]))
         log.warn(path, _record(int(gdf.index[i]), gdf[id_col].iloc[i] if id_col in gdf
                                else None),
                  f"{kind} where a Polygon is expected; skipped",
@@ -221,7 +221,7 @@ def read_facilities(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
     gdf = gdf.reset_index(drop=True)
     missing = gdf["facility_id"].isna() | (gdf["facility_id"].astype(str).str.strip() == "")
     for i in np.flatnonzero(missing):
-        log.warn(path, _record(i), "facility_id is empty; skipped",
+        log.warn(path, _record(int(i)), "facility_id is empty; skipped",
                  "give every building a unique facility_id", kind="missing_id")
     raw = raw_ids(path, "facility_id", len(gdf))
     gdf = gdf[~missing].copy()
@@ -317,7 +317,7 @@ def read_nodes(path: Path, crs: CRS, log: ProblemLog) -> gpd.GeoDataFrame:
     raw = raw_ids(path, "node_id", len(gdf))
     bad = gdf["node_id"].isna()
     for i in np.flatnonzero(bad):
-        log.warn(path, _record(i), "node without node_id; skipped", kind="node")
+        log.warn(path, _record(int(i)), "node without node_id; skipped", kind="node")
     gdf = drop_unusable_geometries(gdf[~bad], path, log, "node_id").copy()
     gdf["node_id"] = gdf["node_id"].astype(str)
     gdf = drop_bad_ids(gdf, "node_id", path, log, raw)
