@@ -47,6 +47,10 @@ def main() -> None:
     configure_logging(-1)
     configure_prefect()
     from pipelines.orchestration.flows import detect_flow
+    from pipelines.settings import DetectSettings
+
+    settings = DetectSettings().with_overrides(export=0.3, alert=0.7).model_copy(
+        update={"alert_store": ""})
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
@@ -56,7 +60,7 @@ def main() -> None:
             simulate(region, seed=args.seed, preset=preset)
             sim = time.perf_counter() - t
             t = time.perf_counter()
-            report = detect_flow(str(region), str(out), 0.3, 0.7)
+            report = detect_flow(str(region), str(out), settings)
             total = time.perf_counter() - t
             base = thermal_baselines(region)
             rows.append((preset, report["counts"]["facilities"], report["counts"]["scenes"],

@@ -54,29 +54,31 @@ def main() -> None:
             from prefect_dask import DaskTaskRunner
 
             from pipelines.orchestration.flows import detect_flow
+            from pipelines.settings import DetectSettings
 
             os.environ["PREFECT_API_URL"] = server.api_url
             region = tmp / "region"
             simulate(region, seed=args.seed, preset=args.preset)
-            params = dict(export_threshold=0.3, alert_threshold=0.5,
-                          alert_store=f"sqlite:///{tmp / 'alerts.sqlite'}")
+            settings = DetectSettings().with_overrides(export=0.3, alert=0.5).model_copy(
+                update={"alert_store": f"sqlite:///{tmp / 'alerts.sqlite'}"})
             rows = {}
             with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
                 os.environ["COMPUTEWATCH_CACHE_DIR"] = str(tmp / "cache-threads")
                 rows["first run (threads)"], first = timed(detect_flow, str(region),
-                                                           str(tmp / "out"), **params)
+                                                           str(tmp / "out"), settings)
                 rows["re-run, no new data"], again = timed(detect_flow, str(region),
-                                                           str(tmp / "out"), **params)
+                                                           str(tmp / "out"), settings)
                 add_scene(region)
                 rows["re-run, one new scene"], _ = timed(detect_flow, str(region),
-                                                         str(tmp / "out"), **params)
+                                                         str(tmp / "out"), settings)
                 os.environ["COMPUTEWATCH_CACHE_DIR"] = str(tmp / "cache-dask")
                 runner = DaskTaskRunner(cluster_kwargs={
                     "n_workers": args.workers, "threads_per_worker": 1, "processes": True,
                     "dashboard_address": None})
                 rows[f"first run (dask, {args.workers} workers)"], dask = timed(
                     detect_flow.with_options(task_runner=runner), str(region),
-                    str(tmp / "out-dask"), **{**params, "alert_store": None})
+                    str(tmp / "out-dask"),
+                    settings.model_copy(update={"alert_store": ""}))
         finally:
             server.stop()
     base = rows["first run (threads)"]

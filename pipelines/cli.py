@@ -46,35 +46,24 @@ def _store_url(args: argparse.Namespace, configured: str) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    """Run the Prefect detect flow on a region and write the candidate files."""
+    """Run detect on a region (directly, or as a Prefect flow when a server is in play)."""
+    from pipelines.orchestration.launch import detect
     from pipelines.orchestration.preflight import check_detect
-    from pipelines.redact import stash_secret
     from pipelines.settings import load_config
 
-    cfg = load_config(args.config).defaults.with_overrides(
+    cfg = load_config(args.config, schedules=False).defaults.with_overrides(
         export=args.export_threshold, alert=args.alert_threshold,
         hardware_year=args.hardware_year)
-    params = cfg.flow_parameters()
     store = None if args.no_store else _store_url(args, cfg.alert_store)
-    # Before Prefect starts: region.yaml and grid size, --out, the store, the model.
+    # Before any work: region.yaml and grid size, --out, the store, the model.
     check_detect(args.region, args.out, store, cfg.limits.limits())
-    from pipelines.orchestration.flows import detect_flow
-
-    params["alert_store"] = stash_secret(store) if store else None
     runner = cfg.task_runner
     if args.task_runner or args.dask_address:
         runner = runner.model_copy(update={"kind": "dask" if args.dask_address else
                                            args.task_runner, "address": args.dask_address})
-    from pipelines.orchestration.runners import build_runner
-
-    flow_fn = detect_flow.with_options(task_runner=build_runner(runner))
-    from pipelines.orchestration.server import prefect_api
-
-    # Dask workers are other processes: they need a server they can reach, not the
-    # temporary in-process one.
-    with prefect_api(start=runner.kind == "dask"):
-        report = flow_fn(str(args.region), str(args.out), assume_utc=args.assume_utc,
-                         progress=sys.stderr.isatty() and not args.quiet, **params)
+    settings = cfg.model_copy(update={"alert_store": store or "", "task_runner": runner})
+    report = detect(str(args.region), args.out, settings, assume_utc=args.assume_utc,
+                    progress=sys.stderr.isatty() and not args.quiet)
     counts = report["counts"]
     sys.stdout.write(f"{counts['candidates']} candidates, {counts['alerts']} alerts: "
                      f"{report['outputs']['geojson']}\n")
@@ -194,7 +183,8 @@ def cmd_regional(args: argparse.Namespace) -> int:
     """Firm-load growth of a bundle's balancing areas: a ranked table and GeoJSON."""
     from pipelines.bundle.power import read_temperature
     from pipelines.bundle.reader import read_power_grid
-    from pipelines.detect.regional import regional_frame, write_regional
+    from pipelines.detect.regional import regional_frame
+    from pipelines.export.files import write_regional
     from pipelines.settings import load_config
 
     settings = load_config(_config_path(args)).defaults.regional

@@ -8,10 +8,17 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from detectors.regional import RegionalParams
 from pipelines.bundle.limits import Limits
@@ -19,6 +26,9 @@ from pipelines.bundle.region import is_lonlat_box
 from pipelines.errors import UsageError
 from pipelines.orchestration.runners import RunnerSettings
 from pipelines.resources import WORKSPACE
+
+if TYPE_CHECKING:
+    from pipelines.detect.stages import DetectOptions
 
 DEFAULT_CONFIG = WORKSPACE / "flows.yaml"
 
@@ -152,19 +162,23 @@ class DetectSettings(Strict):
         except ValidationError as exc:
             raise UsageError(_problems(exc)) from None
 
-    def flow_parameters(self) -> dict:
-        """detect_flow's keyword arguments from these settings (the store URL as written)."""
-        return {"export_threshold": self.thresholds.export,
-                "alert_threshold": self.thresholds.alert,
-                "hardware_year": self.hardware_year,
-                "node_max_distance_m": self.node_max_distance_m,
-                "alert_store": self.alert_store,
-                "change_margins": (self.change_margins.score,
-                                   self.change_margins.it_mw_fraction),
-                "declared_within_m": self.declared_within_m,
-                "max_grid_pixels": self.limits.max_grid_pixels,
-                "max_load_file_mb": self.limits.max_load_file_mb,
-                "regional": self.regional.model_dump()}
+    def options(self) -> DetectOptions:
+        """The engine's plain options (pipelines/detect/stages.py) from these settings."""
+        from pipelines.detect.stages import DetectOptions
+
+        return DetectOptions(self.thresholds.export, self.thresholds.alert, self.hardware_year,
+                             self.node_max_distance_m, self.declared_within_m,
+                             self.regional.params())
+
+    def for_prefect(self, store: str | None) -> DetectSettings:
+        """A copy safe to keep in Prefect's database: the store URL stripped of its password.
+
+        store is the URL the run uses (None: no store); its password, if any, stays in this
+        process (pipelines.redact.stash_secret).
+        """
+        from pipelines.redact import stash_secret
+
+        return self.model_copy(update={"alert_store": stash_secret(store) if store else ""})
 
 
 class Schedule(Strict):
@@ -174,7 +188,9 @@ class Schedule(Strict):
     timezone: str = "UTC"
 
     @model_validator(mode="after")
-    def _valid(self) -> Schedule:
+    def _valid(self, info: ValidationInfo) -> Schedule:
+        if info.context and not info.context.get("schedules", True):
+            return self  # a detect run does not schedule: Prefect (1 s to import) stays out
         from prefect.client.schemas.schedules import CronSchedule
 
         CronSchedule(cron=self.cron, timezone=self.timezone)  # Prefect's own cron and tz checks
@@ -258,14 +274,18 @@ def resolve_store(url: str, base: Path = WORKSPACE) -> str:
     return url
 
 
-def load_config(path: Path | None = None) -> FlowsConfig:
-    """Read and validate flows.yaml; errors name the key that is wrong."""
+def load_config(path: Path | None = None, schedules: bool = True) -> FlowsConfig:
+    """Read and validate flows.yaml; errors name the key that is wrong.
+
+    schedules False leaves the deployments' cron expressions unchecked (by Prefect's own
+    parser), for commands that run no deployment.
+    """
     path = path or DEFAULT_CONFIG
     if not path.is_file():
         raise UsageError(f"{path}: no such configuration file")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
-        return FlowsConfig.model_validate(raw)
+        return FlowsConfig.model_validate(raw, context={"schedules": schedules})
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:

@@ -27,7 +27,7 @@ configure_prefect(home=Path(tempfile.mkdtemp(prefix="cw-prefect-home-")))
 # Markers from what a test needs, so a development loop can leave the heavy ones out
 # (`./run pytest -m "not prefect and not postgres and not slow"`); the README's command
 # runs everything.
-NEEDS = {"prefect_server": "prefect", "demo_run": "prefect", "postgres_url": "postgres"}
+NEEDS = {"prefect_server": "prefect", "postgres_url": "postgres"}
 SLOW_MODULES = {"test_fuzz_reader.py", "test_dask.py", "test_serve.py"}
 
 
@@ -60,15 +60,15 @@ def prefect_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo_run(prefect_server, tmp_path_factory):
-    """The detect flow run once on the embedded demo; tests read its outputs."""
-    from pipelines.orchestration.flows import detect_flow
+def demo_run(tmp_path_factory):
+    """detect run once on the embedded demo with the shipped settings, as the CLI runs it when
+    no Prefect server is in play (no Prefect here); tests read its outputs."""
+    from pipelines.detect.run import run_detect
     from pipelines.settings import load_config
 
     from helpers import DEMO
 
     out = tmp_path_factory.mktemp("demo-out")
-    thresholds = load_config().defaults.thresholds  # the shipped configuration
-    report = detect_flow(str(DEMO), str(out), export_threshold=thresholds.export,
-                         alert_threshold=thresholds.alert)
+    settings = load_config().defaults.model_copy(update={"alert_store": ""})
+    report = run_detect(str(DEMO), out, settings)
     return out, report

@@ -60,3 +60,11 @@ def copy_demo(dst: Path) -> Path:
     """A writable copy of the embedded demo region."""
     shutil.copytree(DEMO, dst)
     return dst
+
+
+def detect_settings(export: float = 0.3, alert: float = 0.5, store: str | None = None):
+    """Detect settings as flows.yaml's defaults would give them, with these thresholds."""
+    from pipelines.settings import DetectSettings
+
+    return DetectSettings().with_overrides(export=export, alert=alert).model_copy(
+        update={"alert_store": store or ""})

@@ -81,7 +81,7 @@ def test_detect_evaluate_and_alert_queue_on_demo(prefect_server, tmp_path, capsy
 
 def test_fresh_process_failing_inside_the_flow_prints_no_traceback(tmp_path):
     """In a new process (no test fixture has set up logging) a bundle that fails inside
-    the Prefect flow still gives one line and exit status 1."""
+    the run still gives one line and exit status 1."""
     import os
     import subprocess
     import sys
@@ -96,6 +96,28 @@ def test_fresh_process_failing_inside_the_flow_prints_no_traceback(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     assert "no facilities" in done.stderr
+
+
+def test_without_a_server_detect_runs_the_engine_and_never_imports_prefect(tmp_path):
+    """No PREFECT_API_URL and no `computewatch serve`: the engine runs in the process, on its
+    thread pool; a re-run with no new data reuses the scored candidates."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), COMPUTEWATCH_CACHE_DIR=str(tmp_path / "c"))
+    code = ("import sys\nfrom pipelines.cli import main\nrc = main(sys.argv[1:])\n"
+            "print('prefect imported:', 'prefect' in sys.modules)\nsys.exit(rc)\n")
+    argv = [sys.executable, "-c", code, "detect", str(DEMO), "--out", str(tmp_path / "out"),
+            "--store", f"sqlite:///{tmp_path / 'alerts.sqlite'}"]
+    for _run in ("first", "again"):
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "prefect imported: False" in done.stdout
+        assert "Traceback" not in done.stderr
+    report = json.loads((tmp_path / "out" / "run_report.json").read_text())
+    assert report["reused_results"] is True and report["flow_run_id"] == "local"
 
 
 def test_serve_and_run_refuse_a_bad_flows_yaml_before_starting_anything(tmp_path, capsys):

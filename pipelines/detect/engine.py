@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -143,6 +144,38 @@ class LocalStages:
         if exc is not None:
             raise exc
         return result
+
+
+class ThreadStages(LocalStages):
+    """Facility batches and scenes on a bounded pool of threads in this process (no Prefect).
+
+    At most max_workers scenes are decoded at once, as with the flow's thread runner: memory
+    grows with the workers, not with the number of scenes (issue 14).
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="cw-stage")
+
+    def weights(self, footprints: gpd.GeoSeries, grid: RasterGrid) -> Any:
+        """Submit one batch's coverage weights."""
+        return self.pool.submit(batch_weights, footprints, grid)
+
+    def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
+        """Submit one scene."""
+        return self.pool.submit(scene_result, scene, grid, weights)
+
+    def settle(self, handle: Any) -> tuple[Any, BaseException | None]:
+        """Wait for a submitted stage: (result, None) or (None, its exception)."""
+        exc = handle.exception()
+        return (None, exc) if exc is not None else (handle.result(), None)
+
+    def settle_or_raise(self, handle: Any) -> Any:
+        """Wait for a submitted stage and return its result (raising its failure)."""
+        return handle.result()
+
+    def close(self) -> None:
+        """Let the pool's threads go."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _progress(enabled: bool) -> Progress:

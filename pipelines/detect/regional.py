@@ -1,10 +1,10 @@
 """Regional context for a bundle: firm-load growth of its balancing areas and zones.
 
-Written as regional.geojson (SPEC regional output, v1): the area's polygon or point,
-RFC 7946, one Feature per area. Each area is judged in its own local time: the node's
-`time_zone` property (an IANA name) where the bundle gives one, else EIA's balancing-
-authority table (data/eia930_balancing_authorities.csv; a sub-area such as PJM-DOM takes
-its parent's zone), else the longitude (15 degrees per hour), which is flagged.
+Written as regional.geojson (SPEC regional output, v1) by pipelines/export/files.py: the
+area's polygon or point, RFC 7946, one Feature per area. Each area is judged in its own
+local time: the node's `time_zone` property (an IANA name) where the bundle gives one, else
+EIA's balancing-authority table (data/eia930_balancing_authorities.csv; a sub-area such as
+PJM-DOM takes its parent's zone), else the longitude (15 degrees per hour), which is flagged.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pandas as pd
 
 from detectors.regional import DEFAULT_PARAMS, RegionalParams, regional_table
 from pipelines.bundle.power import AREA_KINDS
-from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.resources import data_path
 
 BA_TABLE = data_path("eia930_balancing_authorities.csv")
@@ -115,11 +114,3 @@ def regional_frame(nodes: gpd.GeoDataFrame, load: pd.DataFrame,
     return gpd.GeoDataFrame(table, geometry=areas.geometry.loc[table["node_id"]].values,
                             crs=areas.crs)
 
-
-def write_regional(frame: gpd.GeoDataFrame, out: Path) -> str | None:
-    """regional.geojson in out from regional_frame's result; None when there are no areas."""
-    if frame.empty:
-        return None
-    path = out / "regional.geojson"
-    write_geojson(feature_collection(frame, id_field="node_id"), path)
-    return str(path)

@@ -1,4 +1,7 @@
-"""Write one run's outputs: GeoJSON, QML style, GeoPackage, run report; each atomically."""
+"""Write one run's outputs: GeoJSON, QML style, GeoPackage, regional context, run report.
+
+Each file is written atomically.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from pipelines.atomic import atomic_path, atomic_write_text
-from pipelines.export.geojson import write_geojson
+from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.export.styles import qml_style
 
 NESTED = ("class_probabilities", "top_reasons", "sources")
@@ -41,4 +44,13 @@ def write_report(report: dict, out: Path) -> str:
     """run_report.json in out."""
     path = out / "run_report.json"
     atomic_write_text(path, json.dumps(report, indent=2, default=str))
+    return str(path)
+
+
+def write_regional(frame: gpd.GeoDataFrame, out: Path) -> str | None:
+    """regional.geojson in out from regional_frame's result; None when there are no areas."""
+    if frame.empty:
+        return None
+    path = out / "regional.geojson"
+    write_geojson(feature_collection(frame, id_field="node_id"), path)
     return str(path)

@@ -73,21 +73,34 @@ def save_model(model: Model, path: Path = MODEL_PATH) -> str:
     return checksum
 
 
-def load_model(path: Path = MODEL_PATH) -> Model:
-    """Load the model after checking its checksum and that it holds only trusted types."""
+def verify_model(path: Path = MODEL_PATH) -> str:
+    """The model's checksum, after checking that the file and its .sha256 agree.
+
+    What a run checks before any work (a fraction of a second); loading, with its check of
+    the types inside, waits until a run has something to score.
+    """
     sum_path = path.with_suffix(path.suffix + ".sha256")
     if not path.is_file() or not sum_path.is_file():
         raise ModelError(f"{path}: model or its .sha256 is missing; rebuild it with "
                          "`computewatch train`")
     expected = sum_path.read_text().split()[0]
-    stat = path.stat()
-    memo_key = (str(path.resolve()), expected, stat.st_mtime_ns, stat.st_size)
-    memo = _LOADED.get(memo_key)
-    if memo is not None:
-        return memo
     if sha256(path) != expected:
         raise ModelError(f"{path}: sha256 does not match {sum_path.name}; the file was altered "
                          "or corrupted: restore it from git or rebuild with `computewatch train`")
+    return expected
+
+
+def load_model(path: Path = MODEL_PATH) -> Model:
+    """Load the model after checking its checksum and that it holds only trusted types."""
+    sum_path = path.with_suffix(path.suffix + ".sha256")
+    stat = path.stat() if path.is_file() else None
+    expected = sum_path.read_text().split()[0] if sum_path.is_file() else ""
+    memo_key = (str(path.resolve()), expected, stat.st_mtime_ns if stat else 0,
+                stat.st_size if stat else 0)
+    memo = _LOADED.get(memo_key)
+    if memo is not None:
+        return memo
+    verify_model(path)
     import skops.io as sio  # loads in about 3 s: only when a model is needed
     from skops.io.exceptions import UntrustedTypesFoundException
 

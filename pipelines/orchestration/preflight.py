@@ -1,7 +1,7 @@
 """Checks before any work: a run that cannot finish should fail in a second, not after scoring.
 
 detect checks its region.yaml and grid size, its output folder (a writable folder with room),
-its alert store (opens and migrates) and the model (loads) before Prefect starts.
+its alert store (opens and migrates) and the model (file and checksum agree) before any work.
 """
 
 from __future__ import annotations
@@ -67,6 +67,6 @@ def check_detect(region: Path, out: Path, store_url: str | None, limits: Limits)
         from pipelines.alerts.store import open_store
 
         open_store(store_url).dispose()
-    from pipelines.model.store import load_model
+    from pipelines.model.store import verify_model
 
-    load_model()
+    verify_model()  # loading (about 3 s) waits for a run with something to score

@@ -15,7 +15,6 @@ from prefect import flow
 
 from pipelines.orchestration.flows import detect_flow
 from pipelines.orchestration.runners import build_runner
-from pipelines.redact import stash_secret
 from pipelines.settings import (
     DetectSettings,
     FetchSpec,
@@ -37,9 +36,8 @@ def resolve_path(value: str, base: Path) -> str:
 
 def detect_parameters(region: str, output: str, settings: DetectSettings, base: Path) -> dict:
     """detect_flow's parameters for one deployment (the store URL without its password)."""
-    return {**settings.flow_parameters(), "region": resolve_path(region, base),
-            "out": resolve_path(output, base),
-            "alert_store": stash_secret(resolve_store(settings.alert_store, base))}
+    return {"region": resolve_path(region, base), "out": resolve_path(output, base),
+            "settings": settings.for_prefect(resolve_store(settings.alert_store, base))}
 
 
 def _forward_logs_to_prefect() -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from pipelines.alerts.store import list_alerts, open_store, set_status
 
-from helpers import copy_demo
+from helpers import copy_demo, detect_settings
 
 
 def _alerts(out) -> dict:
@@ -30,10 +30,10 @@ def test_grown_and_appeared_clusters(prefect_server, tmp_path):
     (region / "facilities.geojson").write_text(json.dumps(facilities))
     store = f"sqlite:///{tmp_path / 'alerts.sqlite'}"
     # Every exported candidate counts as an alert here: this tests the queue, not the model.
-    args = dict(export_threshold=0.3, alert_threshold=0.3, alert_store=store)
+    settings = detect_settings(alert=0.3, export=0.3, store=store)
 
     first = tmp_path / "run1"
-    detect_flow(str(region), str(first), **args)
+    detect_flow(str(region), str(first), settings)
     run1 = _alerts(first)
     grown = [fid for fid in on_grid["facility_id"] if fid in run1]
     assert grown, "the grid-connected AI campus raises an alert"
@@ -49,7 +49,7 @@ def test_grown_and_appeared_clusters(prefect_server, tmp_path):
     (region / "facilities.geojson").write_text(json.dumps(full))
 
     second = tmp_path / "run2"
-    detect_flow(str(region), str(second), **args)
+    detect_flow(str(region), str(second), settings)
     run2 = _alerts(second)
     assert run2[grown[0]]["alert_state"] == "changed"
     assert "est_it_mw" in run2[grown[0]]["change_reason"]

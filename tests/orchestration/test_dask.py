@@ -3,6 +3,8 @@ default thread runner writes."""
 
 import json
 
+from helpers import detect_settings
+
 
 def test_dask_local_cluster_matches_default_runner(prefect_server, tmp_path, monkeypatch):
     from prefect_dask import DaskTaskRunner
@@ -12,15 +14,14 @@ def test_dask_local_cluster_matches_default_runner(prefect_server, tmp_path, mon
     from helpers import copy_demo
 
     region = copy_demo(tmp_path / "region")
-    args = dict(export_threshold=0.3, alert_threshold=0.5)
     monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "cache-threads"))
-    default = detect_flow(str(region), str(tmp_path / "threads"), **args)
+    default = detect_flow(str(region), str(tmp_path / "threads"), detect_settings())
 
     monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "cache-dask"))
     runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
                                             "processes": True, "dashboard_address": None})
     dask = detect_flow.with_options(task_runner=runner)(str(region), str(tmp_path / "dask"),
-                                                        **args)
+                                                        detect_settings())
     assert dask["scenes_this_run"] == {"read": 12, "from_cache": 0, "failed": 0}
     assert dask["reused_results"] is False and default["reused_results"] is False
     threads, dask = (_without_times(tmp_path / name / "candidates.geojson")

@@ -11,9 +11,7 @@ import pytest
 from pipelines.bundle.imagery import Scene
 from pipelines.orchestration.retry import is_transient
 
-from helpers import copy_demo
-
-ARGS = dict(export_threshold=0.3, alert_threshold=0.5)
+from helpers import copy_demo, detect_settings
 
 
 @pytest.fixture
@@ -43,12 +41,12 @@ def test_rerun_reuses_results_and_a_new_scene_is_the_only_one_read(prefect_serve
     from pipelines.orchestration.flows import detect_flow
 
     store = f"sqlite:///{tmp_path / 'alerts.sqlite'}"
-    first = detect_flow(str(region), str(tmp_path / "out"), alert_store=store, **ARGS)
+    first = detect_flow(str(region), str(tmp_path / "out"), detect_settings(store=store))
     geojson = (tmp_path / "out" / "candidates.geojson").read_bytes()
     assert first["reused_results"] is False
     assert first["scenes_this_run"] == {"read": 12, "from_cache": 0, "failed": 0}
 
-    again = detect_flow(str(region), str(tmp_path / "out"), alert_store=store, **ARGS)
+    again = detect_flow(str(region), str(tmp_path / "out"), detect_settings(store=store))
     assert again["reused_results"] is True
     assert again["run_id"] == first["run_id"]
     assert "thermal" not in again["stage_seconds"] and "read" not in again["stage_seconds"]
@@ -56,7 +54,7 @@ def test_rerun_reuses_results_and_a_new_scene_is_the_only_one_read(prefect_serve
     assert again["inputs_sha256"] == first["inputs_sha256"]
 
     new_id = _add_scene(region)
-    third = detect_flow(str(region), str(tmp_path / "out"), alert_store=store, **ARGS)
+    third = detect_flow(str(region), str(tmp_path / "out"), detect_settings(store=store))
     assert third["scenes_this_run"] == {"read": 1, "from_cache": 12, "failed": 0}
     assert third["run_id"] != first["run_id"]
     assert f"scene:{new_id}.json" in third["inputs_sha256"]
@@ -64,6 +62,7 @@ def test_rerun_reuses_results_and_a_new_scene_is_the_only_one_read(prefect_serve
 
 def test_crash_after_the_store_commit_then_rerun_equals_one_clean_run(prefect_server, region,
                                                                      tmp_path, monkeypatch):
+    import pipelines.detect.run as run
     import pipelines.orchestration.flows as flows
 
     store = f"sqlite:///{tmp_path / 'alerts.sqlite'}"
@@ -73,16 +72,16 @@ def test_crash_after_the_store_commit_then_rerun_equals_one_clean_run(prefect_se
         raise RuntimeError("killed while writing the candidates")
 
     with monkeypatch.context() as m:
-        m.setattr(flows, "write_candidates", crash)
+        m.setattr(run, "write_candidates", crash)
         with pytest.raises(RuntimeError, match="killed"):
-            flows.detect_flow(str(region), str(out), alert_store=store, **ARGS)
+            flows.detect_flow(str(region), str(out), detect_settings(store=store))
     assert not (out / "candidates.geojson").exists()
-    flows.detect_flow(str(region), str(out), alert_store=store, **ARGS)
+    flows.detect_flow(str(region), str(out), detect_settings(store=store))
 
     monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "clean-cache"))
     clean = tmp_path / "clean"
-    flows.detect_flow(str(region), str(clean), alert_store=f"sqlite:///{tmp_path / 'c.sqlite'}",
-                      **ARGS)
+    flows.detect_flow(str(region), str(clean),
+                      detect_settings(store=f"sqlite:///{tmp_path / 'c.sqlite'}"))
     got, want = _features(out), _features(clean)
     assert got.keys() == want.keys() and got
     for fid in want:
@@ -112,7 +111,7 @@ def test_only_transient_scene_errors_are_retried(prefect_server, region, tmp_pat
         return original(self, grid)
 
     monkeypatch.setattr(Scene, "read", flaky)
-    report = detect_flow(str(region), str(tmp_path / "out"), evidence=False, **ARGS)
+    report = detect_flow(str(region), str(tmp_path / "out"), detect_settings(), evidence=False)
     assert len(calls) == (2 if retried else 1)
     assert report["scenes_this_run"]["failed"] == (0 if retried else 1)
     assert report["counts"]["scenes_used"] == (12 if retried else 11)
@@ -141,9 +140,9 @@ def test_partial_runs_are_not_cached(prefect_server, region, tmp_path, monkeypat
     monkeypatch.setattr(Scene, "read", lambda self, grid: (_ for _ in ()).throw(
         OSError("HTTP response code: 404")) if self.item_path == victim else
         original(self, grid))
-    detect_flow(str(region), str(tmp_path / "out"), **ARGS)
+    detect_flow(str(region), str(tmp_path / "out"), detect_settings())
     monkeypatch.setattr(Scene, "read", original)
-    report = detect_flow(str(region), str(tmp_path / "out"), **ARGS)
+    report = detect_flow(str(region), str(tmp_path / "out"), detect_settings())
     assert report["reused_results"] is False
     assert report["scenes_this_run"] == {"read": 1, "from_cache": 11, "failed": 0}
     shutil.rmtree(tmp_path / "out")

@@ -1,7 +1,6 @@
 """Record the demo run's outputs for tests/export/test_demo_outputs.py (run from the root)."""
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -11,26 +10,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from pipelines.process import configure_prefect  # noqa: E402
 
 from helpers import DEMO  # noqa: E402
 
 
 def main() -> None:
-    """Run the detect flow on the demo as the demo_run fixture does; keep its outputs."""
+    """Run detect on the demo as the demo_run fixture does (shipped settings, no store)."""
     with tempfile.TemporaryDirectory() as tmp:
-        configure_prefect(home=Path(tmp) / "prefect")
-        os.environ.pop("PREFECT_API_URL", None)
-        from prefect.testing.utilities import prefect_test_harness
-
-        from pipelines.orchestration.flows import detect_flow
+        from pipelines.detect.run import run_detect
         from pipelines.settings import load_config
 
-        thresholds = load_config().defaults.thresholds
         out = Path(tmp) / "out"
-        with prefect_test_harness(server_startup_timeout=180):
-            detect_flow(str(DEMO), str(out), export_threshold=thresholds.export,
-                        alert_threshold=thresholds.alert)
+        run_detect(str(DEMO), out, load_config().defaults.model_copy(update={"alert_store": ""}))
         for name in ("candidates.geojson", "regional.geojson", "candidates.qml"):
             shutil.copy(out / name, HERE / name)
         shutil.rmtree(HERE / "evidence", ignore_errors=True)
