@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import pandas as pd
 
 from pipelines.alerts.store import Margins, open_store, record_run
 from pipelines.cache import StageCache, key_of
@@ -39,18 +38,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("computewatch")
 
 
-def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, collection: dict, out: Path,
-             evidence: bool, regional: gpd.GeoDataFrame | None) -> dict[str, str]:
-    """Evidence packets for the alerts (only those whose inputs changed), then the files."""
+def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, out: Path, evidence: bool,
+             regional: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """Evidence packets for the alerts (only those whose inputs changed), then the files.
+
+    The candidates stay one GeoDataFrame; its GeoJSON form is made from it at write time.
+    """
     t = time.perf_counter()
-    packets = write_packets(lambda: run.bundle, collection, out, run.scored_key) \
-        if evidence else {}
-    for f in collection["features"]:
-        f["properties"]["evidence"] = packets.get(str(f["id"]))
+    packets = write_packets(lambda: run.bundle, feature_collection(candidates), out,
+                            run.scored_key) if evidence else {}
     candidates["evidence"] = [packets.get(fid) for fid in candidates["facility_id"]]
     run.clock.add("evidence", time.perf_counter() - t)
     t = time.perf_counter()
-    outputs = write_candidates(candidates, collection, out)
+    outputs = write_candidates(candidates, feature_collection(candidates), out)
     if regional is not None and len(regional):
         outputs["regional"] = write_regional(regional, out)
         flagged = regional.loc[regional["regional_alert"].astype(bool), "node_id"]
@@ -84,16 +84,15 @@ def run_detect(region: str, out: Path, settings: DetectSettings, assume_utc: boo
     candidates["run_id"] = run_id
 
     t = time.perf_counter()
-    collection = feature_collection(candidates)
     if alert_store:
-        collection["features"] = record_run(
-            open_store(with_secret(alert_store)), scored.region_name, run_id, started,
-            collection["features"], Margins(*margins), scored.model_inputs)
-        candidates = with_states(candidates, collection["features"])
-        states = pd.Series([f["properties"]["alert_state"] for f in collection["features"]])
-        log.info("alert store: %s", states.value_counts().to_dict() or "no candidates")
+        stored = record_run(open_store(with_secret(alert_store)), scored.region_name, run_id,
+                            started, feature_collection(candidates)["features"],
+                            Margins(*margins), scored.model_inputs)
+        candidates = with_states(candidates, stored)
+        log.info("alert store: %s",
+                 candidates["alert_state"].value_counts().to_dict() or "no candidates")
     run.clock.add("alert_store", time.perf_counter() - t)
-    outputs = _publish(run, candidates, collection, out, evidence, scored.regional)
+    outputs = _publish(run, candidates, out, evidence, scored.regional)
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     report = run_report(scored, candidates, run_id, opts, run.clock, started, finished,
                         run.keys.all_inputs, region)

@@ -80,10 +80,10 @@ def declared_matches(facilities: gpd.GeoDataFrame, declared: gpd.GeoDataFrame | 
 
 
 def with_states(gdf: gpd.GeoDataFrame, features: list[dict]) -> gpd.GeoDataFrame:
-    """Copy alert_state, status, first_seen and change_reason from stored Features."""
+    """Copy alert_state, status, first_seen, last_seen and change_reason from stored Features."""
     props = {str(f["id"]): f["properties"] for f in features}
     out = gdf.copy()
-    for col in ("alert_state", "status", "first_seen", "change_reason"):
+    for col in ("alert_state", "status", "first_seen", "last_seen", "change_reason"):
         out[col] = [props[fid].get(col) for fid in out["facility_id"]]
     return out
 
