@@ -181,27 +181,14 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_regional(args: argparse.Namespace) -> int:
     """Firm-load growth of a bundle's balancing areas: a ranked table and GeoJSON."""
-    from pipelines.bundle.power import read_temperature
-    from pipelines.bundle.reader import read_power_grid
-    from pipelines.detect.regional import regional_frame
-    from pipelines.export.files import write_regional
+    from pipelines.detect.regional import regional_run
     from pipelines.settings import load_config
 
-    settings = load_config(_config_path(args)).defaults.regional
+    settings = load_config(_config_path(args), schedules=False).defaults.regional
     if args.base_year is not None:
         settings = settings.model_copy(update={"base_year": args.base_year})
-    grid = read_power_grid(args.region, assume_utc=args.assume_utc)
-    temperature = None
-    if args.temperature:
-        temperature = read_temperature(args.temperature, grid.problems, args.assume_utc)
-        grid.problems.raise_if_errors()
-    frame = regional_frame(grid.nodes, grid.load, grid.price, temperature, settings.params())
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = write_regional(frame, args.out)
-    table = frame.drop(columns="geometry")
-    if path is None:
-        raise ComputewatchError(f"{args.region}: no balancing-area or zone nodes with load "
-                                "(nodes of kind balancing_area, sub_ba, zone, or polygons)")
+    table, path = regional_run(args.region, args.out, settings.params(), args.temperature,
+                               args.assume_utc)
     cols = ["rank", "node_id", "regional_score", "growth_mw_per_year", "growth_pct_per_year",
             "base_year", "summer_curtailment_days", "regional_alert"]
     sys.stdout.write(table[cols].to_string(index=False) + "\n")
@@ -265,69 +252,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Rebuild the shipped model, evaluate it on held-out regions, write its card."""
-    from pipelines.detect.stages import DetectOptions
-    from pipelines.model.card import holdout_region, per_class_metrics, write_model_card
-    from pipelines.model.store import MODEL_PATH, save_model
-    from pipelines.model.train import EVAL_SEEDS, train
+    from pipelines.model.card import train_and_card
     from pipelines.settings import load_config
 
-    cfg = load_config(args.config).defaults
-    result = train(args.regions, args.calibration_regions, args.jobs, args.seed, args.version,
-                   labels=args.labels, cal_preset=args.calibration_preset)
-    checksum = save_model(result.model, MODEL_PATH)
-    log.info("model saved to %s (sha256 %s)", MODEL_PATH, checksum[:12])
-    if result.alert_threshold != cfg.thresholds.alert:
-        log.warning("flows.yaml has alert threshold %s; the calibration regions suggest %s "
-                    "(precision 0.92): the card is evaluated at the suggestion",
-                    cfg.thresholds.alert, result.alert_threshold)
-    opts = DetectOptions(cfg.thresholds.export, result.alert_threshold, cfg.hardware_year)
-    evals, per_fac = [], []
-    import pandas as pd
-
-    for seed in EVAL_SEEDS[:args.eval_regions]:
-        log.info("held-out evaluation on %s seed %d", args.eval_preset, seed)
-        res, fac = holdout_region(result.model, seed, args.eval_preset, opts)
-        evals.append(res)
-        per_fac.append(fac)
-    card = write_model_card(MODEL_PATH.with_name("model_card.md"), result, checksum, evals,
-                            per_class_metrics(pd.concat(per_fac)) if per_fac else
-                            pd.DataFrame(), opts, args.eval_preset)
-    sys.stdout.write(card)
+    sys.stdout.write(train_and_card(
+        load_config(args.config, schedules=False).defaults, args.regions,
+        args.calibration_regions, args.jobs, args.seed, args.version, args.labels,
+        args.calibration_preset, args.eval_preset, args.eval_regions))
     return 0
 
 
 def cmd_generalise(args: argparse.Namespace) -> int:
     """The generalisation protocol: leave-one-factor-out splits and the stress preset."""
-    from pipelines.atomic import atomic_write_text
-    from pipelines.detect.stages import DetectOptions
-    from pipelines.model.generalise import SPLITS, markdown, run_shipped, run_split
-    from pipelines.model.store import load_model
+    from pipelines.model.generalise import generalise
     from pipelines.settings import load_config
 
-    unknown = sorted(set(args.splits) - set(SPLITS) - {"none"})
-    if unknown:
-        raise UsageError(f"unknown split(s) {unknown}; choose from {sorted(SPLITS)}")
-    cfg = load_config(args.config).defaults
-    results = [run_split(SPLITS[name], args.regions, args.calibration_regions,
-                         args.eval_regions, args.jobs, cfg.thresholds.export)
-               for name in args.splits if name != "none"]
-    opts = DetectOptions(cfg.thresholds.export, cfg.thresholds.alert, cfg.hardware_year)
-    for preset, n in (("county", args.county_regions), ("stress", args.stress_regions)):
-        if n:
-            results.append(run_shipped(load_model(), preset, n, opts))
     command = "computewatch generalise " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 \
         else "computewatch generalise"
-    text = markdown(results, command)
-    sys.stdout.write(text)
-    if args.out:
-        atomic_write_text(args.out, text)
-        log.info("written to %s", args.out)
-    if args.card:
-        from pipelines.model.card import put_generalisation
-        from pipelines.model.store import MODEL_PATH
-
-        put_generalisation(MODEL_PATH.with_name("model_card.md"), text)
-        log.info("model card updated")
+    sys.stdout.write(generalise(
+        load_config(args.config, schedules=False).defaults, args.splits, args.regions,
+        args.calibration_regions, args.eval_regions, args.county_regions, args.stress_regions,
+        args.jobs, command, args.out, args.card))
     return 0
 
 
@@ -375,10 +320,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _alerts_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("alerts", help="the persistent alert queue and people's decisions")
+def _alerts_parser(sub: argparse._SubParsersAction, config: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("alerts", parents=[config],
+                       help="the persistent alert queue and people's decisions")
     p.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
-    p.add_argument("--config", type=Path, default=None)
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     a = acts.add_parser("list", help="alerts, best first")
     a.add_argument("--status", default=None, help="only this status")
@@ -413,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version",
                         version=f"computewatch {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # flows.yaml, for every command that reads settings (declared once)
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", type=Path, default=None,
+                        help="flows.yaml (default: the working folder's)")
 
     p = sub.add_parser("simulate", help="write a simulated region bundle plus truth.csv")
     p.add_argument("--out", type=Path, required=True, help="folder to write the bundle to")
@@ -426,10 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take timestamps without an offset as UTC instead of failing")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("detect", help="run the detect flow; write candidates and a report")
+    p = sub.add_parser("detect", parents=[config],
+                       help="detect AI clusters in a region; write candidates and a report")
     p.add_argument("region", type=Path, help="region bundle folder")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
-    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
     p.add_argument("--export-threshold", type=float, default=None)
     p.add_argument("--alert-threshold", type=float, default=None)
     p.add_argument("--hardware-year", type=int, default=None,
@@ -467,7 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_estimate)
 
-    p = sub.add_parser("train", help="rebuild the shipped model from simulated regions")
+    p = sub.add_parser("train", parents=[config],
+                       help="rebuild the shipped model from simulated regions")
     p.add_argument("--regions", type=int, default=64, help="training regions")
     p.add_argument("--calibration-regions", type=int, default=6)
     p.add_argument("--calibration-preset", default="county",
@@ -480,13 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model version written into the model and its card")
     p.add_argument("--labels", type=Path, default=None,
                    help="CSV of analyst-labelled examples (features plus true_class)")
-    p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=cmd_train)
-    _alerts_parser(sub)
+    _alerts_parser(sub, config)
 
     from pipelines.model.generalise import SPLITS
 
-    p = sub.add_parser("generalise", help="leave-one-factor-out splits and the stress preset: "
+    p = sub.add_parser("generalise", parents=[config],
+                       help="leave-one-factor-out splits and the stress preset: "
                        "how detection holds outside its training ranges")
     p.add_argument("--splits", nargs="*", default=sorted(SPLITS), metavar="FACTOR",
                    help=f"factors to split on (default all: {', '.join(sorted(SPLITS))}; "
@@ -503,10 +453,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
     p.add_argument("--card", action="store_true",
                    help="also put the table in the shipped model's card")
-    p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=cmd_generalise)
 
-    p = sub.add_parser("fetch", help="build a region bundle from real sources: Landsat (STAC),"
+    p = sub.add_parser("fetch", parents=[config],
+                       help="build a region bundle from real sources: Landsat (STAC),"
                        " OpenStreetMap (Overpass), EIA grid data, meter files")
     p.add_argument("--bbox", type=float, nargs=4, required=True,
                    metavar=("MIN_LON", "MIN_LAT", "MAX_LON", "MAX_LAT"))
@@ -530,10 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ISO system load through gridstatus (optional extra)")
     p.add_argument("--no-satellite", action="store_true", help="skip the STAC scenes")
     p.add_argument("--no-osm", action="store_true", help="skip Overpass (keep facilities)")
-    p.add_argument("--config", type=Path, default=None, help="flows.yaml (sources: endpoints)")
     p.set_defaults(func=cmd_fetch)
 
-    p = sub.add_parser("regional", help="flat-baseload growth of a bundle's balancing areas")
+    p = sub.add_parser("regional", parents=[config],
+                       help="flat-baseload growth of a bundle's balancing areas")
     p.add_argument("region", type=Path, help="region bundle folder")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for regional.geojson")
     p.add_argument("--temperature", type=Path, default=None,
@@ -543,25 +493,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="calendar year growth is measured from (default: flows.yaml "
                    "regional.base_year, else the first full year after the 2020 pandemic dip)")
     p.add_argument("--assume-utc", action="store_true")
-    p.add_argument("--config", type=Path, default=None, help="flows.yaml (regional: settings)")
     p.set_defaults(func=cmd_regional)
 
-    p = sub.add_parser("deployments", help="list flows.yaml's deployments and next run times")
-    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
+    p = sub.add_parser("deployments", parents=[config],
+                       help="list flows.yaml's deployments and next run times")
     p.set_defaults(func=cmd_deployments)
 
-    p = sub.add_parser("serve", help="serve flows.yaml's deployments on their schedules "
+    p = sub.add_parser("serve", parents=[config],
+                       help="serve flows.yaml's deployments on their schedules "
                        "(starts a local Prefect server unless PREFECT_API_URL is set)")
-    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
     p.add_argument("--port", type=int, default=None,
                    help="port of the local Prefect server (default: a free one)")
     p.add_argument("--stop", action="store_true",
                    help="stop this project's serve and its Prefect server, then exit")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("run", help="run one deployment now (on the served server if it is up)")
+    p = sub.add_parser("run", parents=[config],
+                       help="run one deployment now (on the served server if it is up)")
     p.add_argument("deployment", help="deployment name in flows.yaml")
-    p.add_argument("--config", type=Path, default=None, help="flows.yaml (default: project's)")
     p.add_argument("--here", action="store_true",
                    help="run in this process even if a served server is up")
     p.add_argument("--timeout", type=float, default=None,

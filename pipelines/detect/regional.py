@@ -19,6 +19,7 @@ import pandas as pd
 
 from detectors.regional import DEFAULT_PARAMS, RegionalParams, regional_table
 from pipelines.bundle.power import AREA_KINDS
+from pipelines.errors import ComputewatchError
 from pipelines.resources import data_path
 
 BA_TABLE = data_path("eia930_balancing_authorities.csv")
@@ -114,3 +115,28 @@ def regional_frame(nodes: gpd.GeoDataFrame, load: pd.DataFrame,
     return gpd.GeoDataFrame(table, geometry=areas.geometry.loc[table["node_id"]].values,
                             crs=areas.crs)
 
+
+def regional_run(region: Path, out: Path, params: RegionalParams,
+                 temperature: Path | None = None, assume_utc: bool = False
+                 ) -> tuple[pd.DataFrame, str]:
+    """`computewatch regional`: read a bundle's grid files, judge its areas, write the GeoJSON.
+
+    Returns the areas' table (no geometry) and the path of regional.geojson; a bundle with
+    no balancing-area or zone nodes with load is an error naming the folder.
+    """
+    from pipelines.bundle.power import read_temperature
+    from pipelines.bundle.reader import read_power_grid
+    from pipelines.export.files import write_regional
+
+    grid = read_power_grid(region, assume_utc=assume_utc)
+    hourly_temperature = None
+    if temperature:
+        hourly_temperature = read_temperature(temperature, grid.problems, assume_utc)
+        grid.problems.raise_if_errors()
+    frame = regional_frame(grid.nodes, grid.load, grid.price, hourly_temperature, params)
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_regional(frame, out)
+    if path is None:
+        raise ComputewatchError(f"{region}: no balancing-area or zone nodes with load "
+                                "(nodes of kind balancing_area, sub_ba, zone, or polygons)")
+    return frame.drop(columns="geometry"), path

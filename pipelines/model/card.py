@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,11 @@ from pipelines.export.geojson import feature_collection
 from pipelines.model.evaluate import candidates_frame, evaluate
 from pipelines.model.train import CAL_SEED_BASE, EVAL_SEEDS, TRAIN_SEED_BASE, TrainResult
 from pipelines.sources.simulate import simulate
+
+if TYPE_CHECKING:
+    from pipelines.settings import DetectSettings
+
+log = logging.getLogger("computewatch")
 
 
 def holdout_region(model: Model, seed: int, preset: str, opts: DetectOptions,
@@ -175,3 +182,34 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]
     path.write_text("\n".join(lines))
     return "\n".join(lines)
+
+
+def train_and_card(settings: DetectSettings, regions: int, cal_regions: int, jobs: int,
+                   seed: int, version: str, labels: Path | None, cal_preset: str,
+                   eval_preset: str, eval_regions: int) -> str:
+    """`computewatch train`: rebuild, ship and judge the model; returns its card's text.
+
+    The card is written beside the model, from held-out regions of eval_preset.
+    """
+    from pipelines.model.store import MODEL_PATH, save_model
+    from pipelines.model.train import train
+
+    result = train(regions, cal_regions, jobs, seed, version, labels=labels,
+                   cal_preset=cal_preset)
+    checksum = save_model(result.model, MODEL_PATH)
+    log.info("model saved to %s (sha256 %s)", MODEL_PATH, checksum[:12])
+    if result.alert_threshold != settings.thresholds.alert:
+        log.warning("flows.yaml has alert threshold %s; the calibration regions suggest %s "
+                    "(precision 0.92): the card is evaluated at the suggestion",
+                    settings.thresholds.alert, result.alert_threshold)
+    opts = DetectOptions(settings.thresholds.export, result.alert_threshold,
+                         settings.hardware_year)
+    evals, per_fac = [], []
+    for region_seed in EVAL_SEEDS[:eval_regions]:
+        log.info("held-out evaluation on %s seed %d", eval_preset, region_seed)
+        res, fac = holdout_region(result.model, region_seed, eval_preset, opts)
+        evals.append(res)
+        per_fac.append(fac)
+    return write_model_card(MODEL_PATH.with_name("model_card.md"), result, checksum, evals,
+                            per_class_metrics(pd.concat(per_fac)) if per_fac else
+                            pd.DataFrame(), opts, eval_preset)

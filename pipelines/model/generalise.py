@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the command line lists the splits without loading the model's stack
+    from pathlib import Path
+
     import pandas as pd
 
     from detectors.classifier import Model
     from pipelines.detect.stages import DetectOptions
+    from pipelines.settings import DetectSettings
 
 log = logging.getLogger("computewatch")
 SPLIT_TRAIN, SPLIT_CAL, SPLIT_EVAL, STRESS_SEED = 300_000, 310_000, 320_000, 950_001
@@ -130,3 +133,38 @@ def markdown(results: list[SplitResult], command: str) -> str:
              "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.to_numpy()]
     return "\n".join(lines) + "\n"
+
+
+def generalise(settings: DetectSettings, splits: list[str], n_train: int, n_cal: int,
+               n_eval: int, county_regions: int, stress_regions: int, jobs: int, command: str,
+               out: Path | None = None, card: bool = False) -> str:
+    """`computewatch generalise`: the splits and the shipped model's fresh regions, in Markdown.
+
+    The shipped model is judged on fresh county and stress regions; the table is also written
+    to out, and into the model card when card is set.
+    """
+    from pipelines.atomic import atomic_write_text
+    from pipelines.detect.stages import DetectOptions
+    from pipelines.errors import UsageError
+    from pipelines.model.card import put_generalisation
+    from pipelines.model.store import MODEL_PATH, load_model
+
+    unknown = sorted(set(splits) - set(SPLITS) - {"none"})
+    if unknown:
+        raise UsageError(f"unknown split(s) {unknown}; choose from {sorted(SPLITS)}")
+    results = [run_split(SPLITS[name], n_train, n_cal, n_eval, jobs,
+                         settings.thresholds.export)
+               for name in splits if name != "none"]
+    opts = DetectOptions(settings.thresholds.export, settings.thresholds.alert,
+                         settings.hardware_year)
+    for preset, n in (("county", county_regions), ("stress", stress_regions)):
+        if n:
+            results.append(run_shipped(load_model(), preset, n, opts))
+    text = markdown(results, command)
+    if out:
+        atomic_write_text(out, text)
+        log.info("written to %s", out)
+    if card:
+        put_generalisation(MODEL_PATH.with_name("model_card.md"), text)
+        log.info("model card updated")
+    return text
