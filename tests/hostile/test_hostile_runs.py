@@ -74,9 +74,16 @@ def test_hostile_facility_ids_never_write_outside_out(prefect_server, tmp_path, 
 
 
 def test_store_password_reaches_no_output_log_or_prefect_database(
-        prefect_server, postgres_url, tmp_path, capsys):
-    """The store URL with a password: the run works, the password is nowhere to be found."""
+        prefect_server, postgres_url, tmp_path, capsys, monkeypatch):
+    """The store URL with a password: the run works, the password is nowhere to be found.
+
+    A Prefect server is in play (PREFECT_API_URL), so detect runs as a flow whose parameters
+    Prefect keeps in its database.
+    """
     import sqlalchemy
+    from prefect.settings import get_current_settings
+
+    monkeypatch.setenv("PREFECT_API_URL", get_current_settings().api.url)
 
     admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
