@@ -8,6 +8,7 @@ import pandas as pd
 from detectors.classifier import CLASSES, Model
 from detectors.compute import ComputeAssumptions, compute_capacity, it_mw_from_facility
 from detectors.reasons import describe
+from detectors.thermal import NOISE_K
 
 
 def estimate_it_mw(features: pd.DataFrame, thermal_mw: pd.DataFrame,
@@ -29,15 +30,21 @@ def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAss
     """Buildings whose campus could train a frontier model, by its conservative estimate.
 
     The campus's low IT estimate (the metered halls' est_it_mw_low summed; a hall known only
-    from heat counts alone, since a learned heat-to-MW model sums to noise over many roofs)
-    must reach the threshold FLOP within horizon_days at the slow end of the compute interval,
-    and reach floor_it_mw: below that, heat and a shared meter cannot tell compute from other
-    load. Returns, per facility, the campus's days to the threshold where capable, else NaN.
+    from heat counts alone, since a learned heat-to-MW model sums to noise over many roofs,
+    and only when its roof is warmer than the sensor's noise in the cold season: else the
+    estimate is the footprint's size prior, not evidence) must reach the threshold FLOP within
+    horizon_days at the slow end of the compute interval, and reach floor_it_mw: below that,
+    heat and a shared meter cannot tell compute from other load. Returns, per facility, the
+    campus's days to the threshold where capable, else NaN.
     """
     low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
     campus = features["campus_id"]
     metered = low.groupby(campus).transform(lambda s: s.sum(min_count=1))
-    thermal = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "thermal")
+    cold_k = features.get("thermal_cold_season_delta_k",
+                          pd.Series(np.nan, index=features.index)).to_numpy(dtype=float)
+    warm_roof = np.nan_to_num(cold_k, nan=-np.inf) >= NOISE_K
+    thermal = scored["est_it_mw_low"].where((scored["est_it_mw_basis"] == "thermal")
+                                            & warm_roof)
     campus_mw = pd.concat([metered, thermal], axis=1).max(axis=1).to_numpy()
     days = compute_capacity(campus_mw, a, campus_mw, campus_mw)["days_to_1e25_flop_high"]
     ok = (campus_mw >= floor_it_mw) & (days <= horizon_days)

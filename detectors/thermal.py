@@ -22,6 +22,9 @@ RESOLVABLE_M2 = 100.0 * 100.0
 # Per-scene ΔT counts as a clear anomaly above 2 K: the mean data-centre heat island
 # (Marinoni et al., arXiv 2603.20897) and well above the 0.25 to 1 K ST_QA uncertainty.
 ANOMALY_K = 2.0
+# A roof less than 1 K above its surroundings in the cold season is within Landsat's surface
+# temperature uncertainty (ST_QA: 0.25 to 1 K, USGS LSDS-1619): no evidence of heat at all.
+NOISE_K = 1.0
 MIN_FOOTPRINT_CLEAR = 0.6  # share of a footprint's weight that must be clear to use a scene
 MIN_RING_CLEAR = 0.3
 

@@ -22,11 +22,20 @@ def test_metered_halls_of_a_campus_add_up():
 
 
 def test_heat_alone_counts_per_hall_never_summed_over_roofs():
-    features = pd.DataFrame({"campus_id": [0] * 9 + [1]})
+    features = pd.DataFrame({"campus_id": [0] * 9 + [1], "thermal_cold_season_delta_k": 5.0})
     scored = scored_rows(["thermal"] * 10, [4.0] * 9 + [40.0])
     days = frontier_capable(features, scored, A, 90, 20)
     assert days[:9].isna().all()  # nine warm warehouses are not a 36 MW campus
     assert days[9] > 0
+
+
+def test_a_heat_estimate_counts_only_for_a_roof_warmer_than_the_sensor_noise():
+    features = pd.DataFrame({"campus_id": [0, 1, 2],
+                             "thermal_cold_season_delta_k": [-0.3, 0.5, 1.5]})
+    scored = scored_rows(["thermal"] * 3, [40.0] * 3)  # big footprints: big size priors
+    days = frontier_capable(features, scored, A, 90, 20)
+    assert days[:2].isna().all()  # a cold roof's estimate is its size, not its heat
+    assert days[2] > 0
 
 
 def test_the_horizon_and_the_hardware_year_decide():
