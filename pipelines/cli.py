@@ -181,7 +181,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_regional(args: argparse.Namespace) -> int:
     """Firm-load growth of a bundle's balancing areas: a ranked table and GeoJSON."""
-    from pipelines.detect.regional import regional_run
+    from pipelines.detect.areas import regional_run
     from pipelines.settings import load_config
 
     settings = load_config(_config_path(args), schedules=False).defaults.regional

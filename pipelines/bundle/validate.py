@@ -59,7 +59,7 @@ def validate(root: Path | str, assume_utc: bool = False) -> Validation:
 
 def _regional_only(root: Path, assume_utc: bool) -> PowerGrid | None:
     """The bundle's grid part when it holds area load that `regional` can use, else None."""
-    from pipelines.detect.regional import area_nodes
+    from pipelines.detect.areas import area_nodes
 
     try:
         grid = read_power_grid(root, assume_utc=assume_utc)

@@ -31,6 +31,7 @@ from pipelines.bundle.keys import BUNDLE_FILES, BundleKeys, bundle_keys
 from pipelines.bundle.limits import DEFAULT_LIMITS, Limits
 from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.cache import StageCache, code_fingerprint, key_of
+from pipelines.detect.areas import regional_frame
 from pipelines.detect.features import (
     SceneResult,
     assemble,
@@ -40,7 +41,6 @@ from pipelines.detect.features import (
     scene_result,
     thermal_table,
 )
-from pipelines.detect.regional import regional_frame
 from pipelines.detect.stages import DetectOptions, Scored, StageClock, score_and_build
 from pipelines.export.candidates import clean
 from pipelines.model.store import load_model, model_checksum

@@ -26,7 +26,7 @@ from prefect.cache_policies import NONE
 from pipelines.atomic import atomic_write_text
 from pipelines.bundle.region import utm_crs_for
 from pipelines.cache import StageCache
-from pipelines.detect.regional import area_zone
+from pipelines.detect.areas import area_zone
 from pipelines.errors import SourceError
 from pipelines.export.geojson import feature_collection, write_geojson
 from pipelines.orchestration.retry import RETRIES, retry_delays, retry_transient, settle

@@ -244,7 +244,7 @@ def test_temperature_file_is_read_and_checked(tmp_path):
 @pytest.mark.parametrize("given", ["America", "a" * 5000, "../../etc/passwd", "/etc/localtime",
                                    "Europe/Paris\x00", 7])
 def test_a_hostile_time_zone_property_falls_back_to_the_eia_table(given):
-    from pipelines.detect.regional import area_zone
+    from pipelines.detect.areas import area_zone
 
     assert area_zone("PJM-DOM", given, 0.0) == ("America/New_York", -5.0, None)
     assert area_zone("XYZ", given, -90.0)[:2] == (None, -6.0)

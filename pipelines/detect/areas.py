@@ -1,4 +1,4 @@
-"""Regional context for a bundle: firm-load growth of its balancing areas and zones.
+"""Regional context for a bundle: its balancing areas and zones, their local time, their growth.
 
 Written as regional.geojson (SPEC regional output, v1) by pipelines/export/files.py: the
 area's polygon or point, RFC 7946, one Feature per area. Each area is judged in its own
