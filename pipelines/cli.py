@@ -169,8 +169,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                        meter_nodes=str(args.meter_nodes) if args.meter_nodes else None,
                        gridstatus=args.gridstatus, assume_utc=args.assume_utc)
     report = fetch_flow(req, settings)
-    scenes = report.get("scenes", {})
-    sys.stdout.write(f"{args.out}: {report.get('facilities', {}).get('written', 0)} buildings, "
+    scenes = report["scenes"]
+    sys.stdout.write(f"{args.out}: {report['facilities'].get('written', 0)} buildings, "
                      f"{scenes.get('fetched', 0) + scenes.get('already_there', 0)} scenes, "
                      f"{report['grid']['nodes']} grid nodes; check it with "
                      f"`computewatch validate {args.out}`\n")

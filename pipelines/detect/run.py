@@ -28,8 +28,9 @@ from pipelines.detect.engine import DetectRun, Stages
 from pipelines.detect.stages import run_report
 from pipelines.export.candidates import with_states
 from pipelines.export.evidence import write_packets
-from pipelines.export.files import write_candidates, write_regional, write_report
+from pipelines.export.files import write_candidates, write_regional
 from pipelines.export.geojson import feature_collection
+from pipelines.export.reports import write_report
 from pipelines.redact import with_secret
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def run_detect(region: str, out: Path, settings: DetectSettings, assume_utc: boo
 
     settings.alert_store is the store's resolved URL ("": no store), without its password
     when it came through Prefect (DetectSettings.for_prefect); stages decide where work
-    runs (this process, in order, by default). Returns the run report (run_report.json).
+    runs (this process, in order, by default). Returns the run report (run_report.json) as
+    a dict, the form a Prefect flow result keeps.
     """
     alert_store = settings.alert_store
     opts = settings.options()
@@ -94,16 +96,16 @@ def run_detect(region: str, out: Path, settings: DetectSettings, assume_utc: boo
     run.clock.add("alert_store", time.perf_counter() - t)
     outputs = _publish(run, candidates, out, evidence, scored.regional)
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    outputs["report"] = str(out / "run_report.json")
     report = run_report(scored, candidates, run_id, opts, run.clock, started, finished,
-                        run.keys.all_inputs, region)
-    report.update({"flow_run_id": flow_run_id, "reused_results": reused,
-                   "scenes_this_run": run.scene_counts,
-                   "model_sha256": run.model_sha, "code_fingerprint": run.code})
-    outputs["report"] = write_report({**report, "outputs": outputs}, out)
-    report["outputs"] = outputs
+                        run.keys.all_inputs, region).model_copy(update={
+                            "flow_run_id": flow_run_id, "reused_results": reused,
+                            "scenes_this_run": run.scene_counts, "model_sha256": run.model_sha,
+                            "code_fingerprint": run.code, "outputs": outputs})
+    write_report(report, out / "run_report.json")
     pruned = run.cache.prune()
     if pruned:
         log.info("cache: %d entries unused for 30 days removed", pruned)
-    log.info("export: %d candidates (%d alerts) to %s", report["counts"]["candidates"],
-             report["counts"]["alerts"], out)
-    return report
+    log.info("export: %d candidates (%d alerts) to %s", report.counts["candidates"],
+             report.counts["alerts"], out)
+    return report.model_dump()

@@ -13,6 +13,7 @@ from detectors.scoring import frontier_capable, score
 from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
+from pipelines.export.reports import RunReport
 from pipelines.reference import compute_assumptions, ref
 
 # The gradient-boosted trees predict in OpenMP threads. Scoring a county region (about
@@ -81,11 +82,11 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
 
 def run_report(scored: Scored, candidates: pd.DataFrame, run_id: str, opts: DetectOptions,
                clock: StageClock, started: str, finished: str, inputs: dict[str, str],
-               region: str) -> dict:
+               region: str) -> RunReport:
     """What happened in a run: counts, every skipped record, stage timings, input hashes."""
     problems = scored.problems
     alerts = int(candidates["alert"].sum()) if len(candidates) else 0
-    return {
+    return RunReport.model_validate({
         "run_id": run_id, "region": region, "region_name": scored.region_name,
         "started": started, "finished": finished, "model_version": scored.model_version,
         "thresholds": {"export": opts.export_threshold, "alert": opts.alert_threshold},
@@ -95,4 +96,4 @@ def run_report(scored: Scored, candidates: pd.DataFrame, run_id: str, opts: Dete
                    "candidates": len(candidates), "alerts": alerts},
         "complete": scored.complete,
         "skipped": problems.counts(), "warnings": [str(p) for p in problems.warnings],
-        "stage_seconds": clock.seconds, "inputs_sha256": inputs}
+        "stage_seconds": clock.seconds, "inputs_sha256": inputs})

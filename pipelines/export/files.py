@@ -1,4 +1,4 @@
-"""Write one run's outputs: GeoJSON, QML style, GeoPackage, regional context, run report.
+"""Write one run's outputs: GeoJSON, QML style, GeoPackage, regional context.
 
 Each file is written atomically.
 """
@@ -38,13 +38,6 @@ def write_candidates(gdf: gpd.GeoDataFrame, collection: dict, out: Path) -> dict
     atomic_write_text(paths["qml"], qml_style())
     write_gpkg(gdf, paths["gpkg"])
     return {k: str(v) for k, v in paths.items()}
-
-
-def write_report(report: dict, out: Path) -> str:
-    """run_report.json in out."""
-    path = out / "run_report.json"
-    atomic_write_text(path, json.dumps(report, indent=2, default=str))
-    return str(path)
 
 
 def write_regional(frame: gpd.GeoDataFrame, out: Path) -> str | None:

@@ -9,7 +9,6 @@ from the stage cache.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ from pipelines.cache import StageCache
 from pipelines.detect.areas import area_zone
 from pipelines.errors import SourceError
 from pipelines.export.geojson import feature_collection, write_geojson
+from pipelines.export.reports import FetchReport, write_report
 from pipelines.orchestration.retry import RETRIES, retry_delays, retry_transient, settle
 from pipelines.redact import redact
 from pipelines.settings import SourceSettings
@@ -211,6 +211,7 @@ def fetch_flow(request: FetchRequest, settings: SourceSettings | None = None) ->
         "name": req.name, "bbox": list(req.bbox),
         "period": {"start": req.start, "end": last_day}}, sort_keys=False))
     report["seconds"] = round(time.perf_counter() - t0, 2)
-    atomic_write_text(out / "fetch_report.json", json.dumps(report, indent=2, default=str))
-    log.info("fetch: bundle %s written (%s)", out, report.get("facilities"))
-    return report
+    typed = FetchReport.model_validate(report)
+    write_report(typed, out / "fetch_report.json")
+    log.info("fetch: bundle %s written (%s)", out, typed.facilities)
+    return typed.model_dump()

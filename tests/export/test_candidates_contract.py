@@ -120,6 +120,10 @@ def test_run_report_and_no_temp_files(demo_run):
                                              "export"}
     assert "grid/load.csv" in on_disk["inputs_sha256"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    from pipelines.export.reports import RunReport
+
+    typed = RunReport.model_validate(on_disk)  # the file holds exactly the typed report
+    assert typed.outputs["report"] == str(out / "run_report.json")
 
 
 def test_demo_ai_campuses(collection):

@@ -161,7 +161,11 @@ def test_a_deployment_with_a_fetch_spec_fetches_then_detects(sources, prefect_se
     assert main(["deployments", "--config", str(config)]) == 0
     assert "fetch bolivia-test (3000 d) -> regions/bolivia" in capsys.readouterr().out
     assert main(["run", "bolivia", "--here", "--config", str(config)]) == 0
-    assert (tmp_path / "regions" / "bolivia" / "fetch_report.json").is_file()
+    from pipelines.export.reports import FetchReport
+
+    fetched = FetchReport.model_validate_json(
+        (tmp_path / "regions" / "bolivia" / "fetch_report.json").read_text())
+    assert fetched.grid["nodes"] >= 1
     report = json.loads((tmp_path / "out" / "run_report.json").read_text())
     assert report["counts"]["facilities"] == 3 and report["counts"]["scenes"] == 3
 
