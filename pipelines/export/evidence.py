@@ -110,11 +110,18 @@ def plot_thermal(bundle: RegionBundle, fid: str, chip: np.ndarray, path: Path) -
     _save(fig, path)
 
 
-def plot_load(bundle: RegionBundle, node_ids: list[str], path: Path) -> bool:
-    """Last 90 days of the node's load (and price), and its mean weekly profile."""
-    load = bundle.load[bundle.load["node_id"].isin(node_ids)]
-    if load.empty:
+def load_by_node(load: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The load table split by node once, so each alert's chart reads only its own rows."""
+    return {str(node): rows for node, rows in load.groupby("node_id", sort=False)}
+
+
+def plot_load(bundle: RegionBundle, by_node: dict[str, pd.DataFrame], node_ids: list[str],
+              path: Path) -> bool:
+    """Last 90 days of the nodes' load (and price), and its mean weekly profile."""
+    parts = [by_node[n] for n in node_ids if n in by_node]
+    if not parts:
         return False
+    load = pd.concat(parts)
     series = load.groupby("interval_start")["load_mw"].sum()
     end = series.index.max()
     recent = series[series.index > end - pd.Timedelta(days=90)]
@@ -202,6 +209,7 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
             if _read(inside(out, "evidence", folders[str(f["id"])], ".inputs"))
             != stamps[str(f["id"])]]
     chips = thermal_chips(bundle(), [str(f["id"]) for f in todo]) if todo else {}
+    by_node = load_by_node(bundle().load) if todo else {}
     for f in todo:
         fid, props = str(f["id"]), f["properties"]
         folder = inside(out, "evidence", folders[fid])
@@ -212,7 +220,8 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
         if fid in chips:
             plot_thermal(bundle(), fid, chips[fid], folder / "thermal.png")
         node = (props.get("sources") or {}).get("node")
-        has_load = bool(node) and plot_load(bundle(), str(node).split(";"), folder / "load.png")
+        has_load = bool(node) and plot_load(bundle(), by_node, str(node).split(";"),
+                                            folder / "load.png")
         atomic_write_text(folder / "summary.md", summary_md(props, fid in chips, has_load))
         atomic_write_text(folder / ".inputs", stamps[fid])
     return {fid: f"evidence/{name}/summary.md" for fid, name in sorted(folders.items())}
