@@ -92,9 +92,11 @@ def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int,
 
 def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) -> pd.DataFrame:
     """Per facility for one scene: footprint mean and max, ring mean, clear fractions, ΔT."""
-    values = kelvin.ravel().astype(np.float64)
+    values = kelvin.ravel()
     ok = usable.ravel() & np.isfinite(values)
-    vz = np.where(ok, values, 0.0)
+    # float64 straight from the float32 scene (a strong float64 zero makes np.where promote):
+    # no whole-scene float64 copy of the values besides the one the products need.
+    vz = np.where(ok, values, np.float64(0.0))
     okf = ok.astype(np.float64)
     fp_clear_w = weights.footprint @ okf
     ring_clear_w = weights.ring @ okf
