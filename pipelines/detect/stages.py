@@ -1,4 +1,4 @@
-"""The detect pipeline's stages as plain functions: read, features, score, export, report."""
+"""Scoring a bundle's features into candidates, and the run report: options, results, clock."""
 
 from __future__ import annotations
 
