@@ -50,12 +50,11 @@ def thermal_chips(bundle: RegionBundle, ids: list[str]) -> dict[str, np.ndarray]
     windows = {fid: _window(bundle, fid) for fid in ids}
     stacks: dict[str, list[np.ndarray]] = {fid: [] for fid in ids}
     for scene in bundle.scenes:
-        try:
-            kelvin, usable = scene.read(bundle.raster)
+        try:  # only the chips' windows are read (issue 14: whole scenes cost 4.9 s at state)
+            cut = scene.read_windows(bundle.raster, [(r, c) for r, c, _ in windows.values()])
         except (OSError, ValueError):
             continue
-        for fid, (rows, cols, _) in windows.items():
-            k, u = kelvin[rows, cols], usable[rows, cols]
+        for fid, (k, u) in zip(windows, cut):
             if u.mean() < 0.5:
                 continue
             stacks[fid].append(np.where(u, k - np.nanmedian(k[u]), np.nan))

@@ -179,6 +179,20 @@ def test_scene_in_other_utm_zone_is_reprojected(demo_bundle):
     both = usable & usable2 & np.isfinite(after) & np.isfinite(before)
     assert both.mean() > 0.3
     assert np.median(np.abs(after[both] - before[both])) < 0.5
+    _windows_match_the_whole_read(moved, b2.raster)  # warped through a VRT
+    _windows_match_the_whole_read(scene, b.raster)  # already on the working grid
+
+
+def _windows_match_the_whole_read(scene, grid):
+    """Reading windows alone gives exactly the pixels of the whole read, edges included."""
+    kelvin, usable = scene.read(grid)
+    windows = [(slice(0, 40), slice(0, 50)), (slice(grid.height - 30, grid.height),
+                                               slice(grid.width // 2, grid.width // 2 + 60)),
+               (slice(10, 10), slice(5, 20))]  # an empty one, as at the grid's edge
+    for (rows, cols), (k, u) in zip(windows, scene.read_windows(grid, windows)):
+        assert k.shape == kelvin[rows, cols].shape
+        np.testing.assert_array_equal(k, kelvin[rows, cols])
+        np.testing.assert_array_equal(u, usable[rows, cols])
 
 
 def test_validate_report_lists_counts_and_problems(demo_bundle):
