@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -39,8 +40,15 @@ from pipelines.sources.overpass import OsmLayers, fetch_osm
 from pipelines.sources.stac import SceneRef, fetch_scene, search
 
 log = logging.getLogger("computewatch")
-SOURCE_TASK = dict(cache_policy=NONE, retries=RETRIES, retry_delay_seconds=retry_delays(),
-                   retry_jitter_factor=0.5, retry_condition_fn=retry_transient)
+# Retry delays are given when a flow runs (retrying), not when this module is imported, so
+# COMPUTEWATCH_RETRY_BASE_SECONDS is read at run time.
+SOURCE_TASK = dict(cache_policy=NONE, retries=RETRIES, retry_jitter_factor=0.5,
+                   retry_condition_fn=retry_transient)
+
+
+def retrying(source_task: Any) -> Any:
+    """A source task with the backoff the environment asks for now (orchestration/retry.py)."""
+    return source_task.with_options(retry_delay_seconds=retry_delays())
 
 
 @dataclass
@@ -114,7 +122,7 @@ def _grid(s: SourceSettings, req: FetchRequest, report: dict
           ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Nodes and load from every grid source asked for."""
     nodes, loads = [], []
-    futures = [(code, eia_task.submit(s, code, req.start, req.end)) for code in req.eia]
+    futures = [(code, retrying(eia_task).submit(s, code, req.start, req.end)) for code in req.eia]
     for code, fut in futures:
         frame, exc = settle(fut)
         if exc is None:
@@ -151,11 +159,12 @@ def _grid(s: SourceSettings, req: FetchRequest, report: dict
 
 def _imagery(s: SourceSettings, req: FetchRequest, report: dict) -> None:
     """Search, then fetch every scene not in the bundle yet (one task per scene)."""
-    scenes, left_out = stac_search_task(s, req)
+    scenes, left_out = retrying(stac_search_task)(s, req)
     report["scenes"] = {"found": len(scenes), "left_out": left_out, "fetched": 0,
                         "already_there": 0, "outside_bbox": 0}
     folder = Path(req.out) / "imagery"
-    futures = [(sc, scene_fetch_task.submit(sc, req.bbox, folder)) for sc in scenes]
+    fetch_one = retrying(scene_fetch_task)
+    futures = [(sc, fetch_one.submit(sc, req.bbox, folder)) for sc in scenes]
     for scene, fut in futures:
         outcome, exc = settle(fut)
         if exc is not None:
@@ -194,7 +203,7 @@ def fetch_flow(request: FetchRequest, settings: SourceSettings | None = None) ->
                     "endpoints": {"stac": redact(s.stac_url), "overpass": redact(s.overpass_url),
                                   "eia": redact(s.eia_url)}}
     crs = utm_crs_for((req.bbox[0] + req.bbox[2]) / 2, (req.bbox[1] + req.bbox[3]) / 2)
-    osm = osm_task(s, req, crs) if req.osm else None
+    osm = retrying(osm_task)(s, req, crs) if req.osm else None
     if osm is not None:
         report["facilities"] = {"written": len(osm.facilities),
                                 "smaller_than_minimum": osm.skipped_small,

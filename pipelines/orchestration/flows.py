@@ -51,8 +51,7 @@ def share_task(weights: ZoneWeights) -> ZoneWeights:
     return weights
 
 
-@task(name="thermal-scene", cache_policy=NONE, retries=RETRIES,
-      retry_delay_seconds=retry_delays(), retry_jitter_factor=0.5,
+@task(name="thermal-scene", cache_policy=NONE, retries=RETRIES, retry_jitter_factor=0.5,
       retry_condition_fn=retry_transient)
 def scene_task(scene: Scene, grid: RasterGrid, weights: ZoneWeights) -> SceneResult:
     """Read one scene (source I/O: retried on transient errors) and measure every facility."""
@@ -67,7 +66,13 @@ def footprint_power_task(bundle: RegionBundle, thermal: object,
 
 
 class PrefectStages:
-    """The engine's stages as Prefect tasks: batches and scenes go to the task runner."""
+    """The engine's stages as Prefect tasks: batches and scenes go to the task runner.
+
+    Scene reads retry with the backoff the environment asks for when the run starts.
+    """
+
+    def __init__(self) -> None:
+        self.scene_task = scene_task.with_options(retry_delay_seconds=retry_delays())
 
     def read(self, region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
         """Read the bundle in a task."""
@@ -83,7 +88,7 @@ class PrefectStages:
 
     def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
         """Submit one scene."""
-        return scene_task.submit(scene, grid, weights)
+        return self.scene_task.submit(scene, grid, weights)
 
     def footprint_power(self, bundle: RegionBundle, thermal: pd.DataFrame,
                         node_max_distance_m: float) -> tuple:

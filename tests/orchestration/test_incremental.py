@@ -168,3 +168,13 @@ def test_cache_prunes_entries_unused_for_a_month(tmp_path):
     cache.put("scene", "older", 4)
     os.utime(tmp_path / "c" / "scene" / "older.pkl", (month_ago, month_ago))
     assert cache.prune() == 0, "at most once a day"
+
+
+def test_retry_delays_are_read_when_a_run_starts(monkeypatch):
+    """The backoff follows the environment of the run, not of the import."""
+    from pipelines.orchestration.fetch import eia_task, retrying
+    from pipelines.orchestration.flows import PrefectStages
+
+    monkeypatch.setenv("COMPUTEWATCH_RETRY_BASE_SECONDS", "2")
+    assert PrefectStages().scene_task.retry_delay_seconds == [2.0, 8.0, 32.0]
+    assert retrying(eia_task).retry_delay_seconds == [2.0, 8.0, 32.0]
