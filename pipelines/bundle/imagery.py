@@ -79,9 +79,7 @@ class Scene:
     def read(self, grid: RasterGrid) -> tuple[np.ndarray, np.ndarray]:
         """Kelvin (NaN where fill) and a usable-pixel mask, both on the working grid."""
         dn = _warp(self.thermal_href, grid, ST_FILL)
-        qa = _warp(self.qa_href, grid, QA_FILL)
-        usable = (dn != ST_FILL) & ((qa & QA_UNUSABLE_MASK) == 0)
-        del qa
+        usable = _usable(dn, _warp(self.qa_href, grid, QA_FILL))
         return decode_kelvin(dn), usable
 
     def read_windows(self, grid: RasterGrid, windows: list[tuple[slice, slice]]
@@ -93,8 +91,13 @@ class Scene:
         """
         dns = _warp_windows(self.thermal_href, grid, ST_FILL, windows)
         qas = _warp_windows(self.qa_href, grid, QA_FILL, windows)
-        return [(decode_kelvin(dn), (dn != ST_FILL) & ((qa & QA_UNUSABLE_MASK) == 0))
-                for dn, qa in zip(dns, qas)]
+        return [(decode_kelvin(dn), _usable(dn, qa)) for dn, qa in zip(dns, qas)]
+
+
+def _usable(dn: np.ndarray, qa: np.ndarray) -> np.ndarray:
+    """Pixels with a temperature that QA_PIXEL does not mark as cloud, shadow, snow or fill."""
+    usable: np.ndarray = (dn != ST_FILL) & ((qa & QA_UNUSABLE_MASK) == 0)
+    return usable
 
 
 def decode_kelvin(dn: np.ndarray, rows: int = 256) -> np.ndarray:
@@ -130,40 +133,42 @@ def open_band(path: Path) -> Iterator[rasterio.io.DatasetReader]:
         yield src
 
 
-def _warp(href: Path, grid: RasterGrid, nodata: int) -> np.ndarray:
-    """Read a band onto the working grid by nearest neighbour (QA bits must never blend)."""
+@contextmanager
+def _on_grid(href: Path, grid: RasterGrid, nodata: int) -> Iterator[Any]:
+    """A band as a dataset on the working grid, to read whole or in windows.
+
+    The file itself when it already lies on the grid, else a nearest-neighbour warp (QA bits
+    must never blend).
+    """
     with open_band(href) as src:
         if CRS.from_user_input(src.crs) == grid.crs and src.transform == grid.transform and \
                 (src.width, src.height) == (grid.width, grid.height):
-            band: np.ndarray = src.read(1)
-            return band
+            yield src
+            return
         with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width,
                        height=grid.height, resampling=Resampling.nearest, nodata=nodata,
                        src_nodata=nodata) as vrt:
-            warped: np.ndarray = vrt.read(1)
-            return warped
+            yield vrt
+
+
+def _warp(href: Path, grid: RasterGrid, nodata: int) -> np.ndarray:
+    """Read a band onto the working grid."""
+    with _on_grid(href, grid, nodata) as ds:
+        band: np.ndarray = ds.read(1)
+        return band
 
 
 def _warp_windows(href: Path, grid: RasterGrid, nodata: int,
                   windows: list[tuple[slice, slice]]) -> list[np.ndarray]:
-    """Windows of a band on the working grid, by nearest neighbour, the file opened once.
+    """Windows of a band on the working grid, the file opened once.
 
     An empty window (a facility at the grid's edge) gives an empty array, read from nothing.
     """
-    def cut(ds: Any) -> list[np.ndarray]:
+    with _on_grid(href, grid, nodata) as ds:
         return [ds.read(1, window=Window.from_slices(r, c)) if r.stop > r.start and
                 c.stop > c.start else np.full((max(r.stop - r.start, 0),
                                                max(c.stop - c.start, 0)), nodata, np.uint16)
                 for r, c in windows]
-
-    with open_band(href) as src:
-        if CRS.from_user_input(src.crs) == grid.crs and src.transform == grid.transform and \
-                (src.width, src.height) == (grid.width, grid.height):
-            return cut(src)
-        with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width,
-                       height=grid.height, resampling=Resampling.nearest, nodata=nodata,
-                       src_nodata=nodata) as vrt:
-            return cut(vrt)
 
 
 def asset_path(item: dict[str, Any], key: str, item_path: Path, root: Path
