@@ -50,9 +50,14 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _sum_path(path: Path) -> Path:
+    """The model's .sha256 beside it."""
+    return path.with_suffix(path.suffix + ".sha256")
+
+
 def model_checksum(path: Path = MODEL_PATH) -> str:
     """The model's recorded sha256 (what cache keys use; load_model verifies it)."""
-    sum_path = path.with_suffix(path.suffix + ".sha256")
+    sum_path = _sum_path(path)
     if not sum_path.is_file():
         raise ModelError(f"{sum_path}: missing; rebuild the model with `computewatch train`")
     return sum_path.read_text().split()[0]
@@ -69,7 +74,7 @@ def save_model(model: Model, path: Path = MODEL_PATH) -> str:
     with atomic_path(path) as tmp:
         sio.dump(payload, tmp, compression=8)
     checksum = sha256(path)
-    atomic_write_text(path.with_suffix(path.suffix + ".sha256"), f"{checksum}  {path.name}\n")
+    atomic_write_text(_sum_path(path), f"{checksum}  {path.name}\n")
     return checksum
 
 
@@ -79,22 +84,21 @@ def verify_model(path: Path = MODEL_PATH) -> str:
     What a run checks before any work (a fraction of a second); loading, with its check of
     the types inside, waits until a run has something to score.
     """
-    sum_path = path.with_suffix(path.suffix + ".sha256")
-    if not path.is_file() or not sum_path.is_file():
+    if not path.is_file() or not _sum_path(path).is_file():
         raise ModelError(f"{path}: model or its .sha256 is missing; rebuild it with "
                          "`computewatch train`")
-    expected = sum_path.read_text().split()[0]
+    expected = model_checksum(path)
     if sha256(path) != expected:
-        raise ModelError(f"{path}: sha256 does not match {sum_path.name}; the file was altered "
-                         "or corrupted: restore it from git or rebuild with `computewatch train`")
+        raise ModelError(f"{path}: sha256 does not match {_sum_path(path).name}; the file was "
+                         "altered or corrupted: restore it from git or rebuild with "
+                         "`computewatch train`")
     return expected
 
 
 def load_model(path: Path = MODEL_PATH) -> Model:
     """Load the model after checking its checksum and that it holds only trusted types."""
-    sum_path = path.with_suffix(path.suffix + ".sha256")
     stat = path.stat() if path.is_file() else None
-    expected = sum_path.read_text().split()[0] if sum_path.is_file() else ""
+    expected = model_checksum(path) if _sum_path(path).is_file() else ""
     memo_key = (str(path.resolve()), expected, stat.st_mtime_ns if stat else 0,
                 stat.st_size if stat else 0)
     memo = _LOADED.get(memo_key)

@@ -10,7 +10,6 @@ the cluster (its workers need a server they can reach, so one is started if none
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from pipelines.orchestration.server import running_api_url
@@ -31,7 +30,7 @@ def detect(region: str, out: Path, settings: DetectSettings, assume_utc: bool = 
         from pipelines.detect.engine import ThreadStages
         from pipelines.detect.run import run_detect
 
-        stages = ThreadStages(settings.task_runner.max_workers or os.cpu_count() or 1)
+        stages = ThreadStages(settings.task_runner.threads())
         try:
             return run_detect(region, out, settings, assume_utc, progress, stages=stages)
         finally:

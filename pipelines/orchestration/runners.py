@@ -26,16 +26,22 @@ class RunnerSettings(BaseModel):
     workers: int = Field(2, ge=1, description="local cluster size when no address is given")
     threads_per_worker: int = Field(1, ge=1)
 
+    def threads(self) -> int:
+        """Thread tasks at once: max_workers, else the core count.
+
+        Prefect's default pool is unbounded: every scene of a run is decoded at once and
+        memory grows with the number of scenes (issue 14: 16 GB at the state preset, 2.7 GB
+        with two workers, same wall time). More workers than cores buys no speed.
+        """
+        return self.max_workers or os.cpu_count() or 1
+
 
 def build_runner(settings: RunnerSettings) -> Any:
     """The Prefect task runner these settings ask for."""
     if settings.kind == "threads":
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        # Prefect's default pool is unbounded: every scene of a run is decoded at once and
-        # memory grows with the number of scenes (issue 14: 16 GB at the state preset, 2.7 GB
-        # with two workers, same wall time). More workers than cores buys no speed.
-        return ThreadPoolTaskRunner(max_workers=settings.max_workers or os.cpu_count() or 1)
+        return ThreadPoolTaskRunner(max_workers=settings.threads())
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError:
