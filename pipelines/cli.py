@@ -347,6 +347,74 @@ def _alerts_parser(sub: argparse._SubParsersAction, config: argparse.ArgumentPar
     p.set_defaults(func=cmd_alerts)
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Serve the triage web app over the alert store."""
+    from pipelines.alerts.store import open_store
+    from pipelines.settings import DEFAULT_CONFIG, load_config
+    from pipelines.ui.serve import serve
+
+    cfg = load_config(args.config, schedules=False)
+    engine = open_store(_store_url(args, cfg.defaults.alert_store))
+    serve(engine, cfg.ui, (args.config or DEFAULT_CONFIG).resolve().parent,
+          args.host or cfg.ui.host, args.port or cfg.ui.port, args.forwarded_allow_ips,
+          access_log=args.verbose > 0)
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """People of the triage app: add, list, change role, disable, reset a password."""
+    from pipelines.alerts import accounts
+    from pipelines.alerts.store import open_store
+    from pipelines.settings import load_config
+    from pipelines.ui.serve import read_password
+
+    engine = open_store(_store_url(args, load_config(args.config,
+                                                     schedules=False).defaults.alert_store))
+    if args.action == "list":
+        for u in accounts.list_users(engine):
+            sys.stdout.write(f"{u['name']:24} {u['role']:8} "
+                             f"{'disabled' if u['disabled'] else 'active':8} "
+                             f"{u['created_at']}\n")
+    elif args.action == "add":
+        accounts.add_user(engine, args.name, read_password(), args.role)
+        log.info("user %s added as %s", args.name, args.role)
+    else:
+        disabled = {"disable": True, "enable": False}.get(args.state or "")
+        accounts.update_user(engine, args.name, "cli", args.role, disabled,
+                             read_password() if args.password else None)
+        log.info("user %s updated (their sessions are closed)", args.name)
+    return 0
+
+
+def _ui_parsers(sub: argparse._SubParsersAction, config: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ui", parents=[config],
+                       help="serve the triage web app (README: Triage in the browser)")
+    p.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
+    p.add_argument("--host", default=None, help="address to listen on (default: flows.yaml "
+                   "ui.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="default: flows.yaml ui.port, 8080")
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                   help="proxies whose X-Forwarded-For/-Proto are trusted (default 127.0.0.1)")
+    p.set_defaults(func=cmd_ui)
+    p = sub.add_parser("users", help="people of the triage web app")
+    store = argparse.ArgumentParser(add_help=False, parents=[config])
+    store.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
+    acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    acts.add_parser("list", parents=[store], help="users with their roles")
+    a = acts.add_parser("add", parents=[store], help="add a user; the password is prompted "
+                        "for (twice) or read from the first line of stdin")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=["viewer", "analyst", "admin"],
+                   help="viewers read, analysts decide, admins also manage users")
+    a = acts.add_parser("set", parents=[store], help="change a user's role, password or "
+                        "whether they may sign in (their open sessions end)")
+    a.add_argument("name")
+    a.add_argument("--role", default=None, choices=["viewer", "analyst", "admin"])
+    a.add_argument("--password", action="store_true", help="set a new password (prompted)")
+    a.add_argument("--state", choices=["disable", "enable"], default=None)
+    p.set_defaults(func=cmd_users)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and their arguments."""
     parser = argparse.ArgumentParser(
@@ -432,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of analyst-labelled examples (features plus true_class)")
     p.set_defaults(func=cmd_train)
     _alerts_parser(sub, config)
+    _ui_parsers(sub, config)
 
     from pipelines.model.generalise import SPLITS
 

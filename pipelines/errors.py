@@ -46,6 +46,15 @@ class AlertStoreError(ComputewatchError):
     """The store cannot be opened or an alert is not in it."""
 
 
+class DecisionConflict(AlertStoreError):
+    """Someone else decided on the alert after the decision the person last saw."""
+
+    def __init__(self, latest: dict) -> None:
+        self.latest = latest
+        super().__init__(f"{latest['decided_by']} set {latest['facility_id']!r} to "
+                         f"{latest['status']} at {latest['decided_at']} meanwhile")
+
+
 class ServerError(ComputewatchError):
     """The Prefect server could not be started or reached."""
 

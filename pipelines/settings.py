@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -229,11 +230,34 @@ class Deployment(Strict):
     detect: DetectSettings | None = None
 
 
+class UiSettings(Strict):
+    """The web triage app (`computewatch ui`, README "Triage in the browser")."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    basemap: str = Field("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                         description="an https tile URL template, a raster .mbtiles file "
+                                     "(relative to flows.yaml) or none")
+    basemap_attribution: str = "© OpenStreetMap contributors"
+    basemap_max_zoom: int = Field(19, ge=0, le=24)
+
+    @field_validator("basemap")
+    @classmethod
+    def _basemap(cls, value: str) -> str:
+        if value == "none" or value.endswith(".mbtiles"):
+            return value
+        if not value.startswith(("https://", "http://")) or "{z}" not in value:
+            raise ValueError("an http(s) URL template with {z}, {x} and {y}, a .mbtiles file "
+                             "or none")
+        return value
+
+
 class FlowsConfig(Strict):
     """The whole of flows.yaml."""
 
     defaults: DetectSettings = DetectSettings()
     sources: SourceSettings = SourceSettings()
+    ui: UiSettings = UiSettings()
     deployments: list[Deployment] = []
 
     @model_validator(mode="after")

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.process import configure_prefect
 
-pytest_plugins = ["postgres"]
+pytest_plugins = ["postgres", "browser"]
 
 # Source retries back off 0.01 s, 0.04 s, ... instead of 5 s, 20 s, ... (read when a flow runs).
 os.environ["COMPUTEWATCH_RETRY_BASE_SECONDS"] = "0.01"
@@ -26,7 +26,7 @@ configure_prefect(home=Path(tempfile.mkdtemp(prefix="cw-prefect-home-")))
 # Markers from what a test needs, so a development loop can leave the heavy ones out
 # (`./run pytest -m "not prefect and not postgres and not slow"`); the README's command
 # runs everything.
-NEEDS = {"prefect_server": "prefect", "postgres_url": "postgres"}
+NEEDS = {"prefect_server": "prefect", "postgres_url": "postgres", "browser": "browser"}
 SLOW_MODULES = {"test_fuzz_reader.py", "test_dask.py", "test_serve.py"}
 
 

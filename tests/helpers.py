@@ -68,3 +68,10 @@ def detect_settings(export: float = 0.3, alert: float = 0.5, store: str | None =
 
     return DetectSettings().with_overrides(export=export, alert=alert).model_copy(
         update={"alert_store": store or ""})
+
+
+# The web app's tests (tests/ui): every test user's password, and a facility whose name and id
+# try to run script in the page and to leave the evidence folder.
+PASSWORD = "correct horse battery"
+HOSTILE_NAME = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2'>"
+HOSTILE_ID = "../../etc/passwd"

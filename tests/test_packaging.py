@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,12 @@ def test_wheel_installs_and_detects_on_the_demo(tmp_path):
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q",
                     "--target", str(target), str(wheel)], check=True)
+    with zipfile.ZipFile(wheel) as z:  # the web app's pages, scripts and vendored map library
+        shipped = set(z.namelist())
+    for name in ("templates/index.html", "templates/login.html", "static/app.js",
+                 "static/app.css", "static/vendor/leaflet/leaflet.js",
+                 "static/vendor/leaflet/LICENSE", "static/vendor/leaflet/images/layers.png"):
+        assert f"pipelines/ui/{name}" in shipped, name
 
     work = tmp_path / "work"  # an operator's folder: their flows.yaml, store and caches
     work.mkdir()

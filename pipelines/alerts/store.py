@@ -30,12 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from detectors.classifier import CLASSES
-from pipelines.errors import AlertStoreError
+from pipelines.errors import AlertStoreError, DecisionConflict
 from pipelines.redact import redact
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Columns that bring a store from the version before the key up to the key, added in order
 # (a column already there is left alone, so a half-migrated store can be migrated again).
+# Version 3 added whole tables (regions, users, sessions, audit): create_all makes them.
 MIGRATIONS: dict[int, list[tuple[str, str, str]]] = {
     2: [("alerts", "model_features", "TEXT"), ("decisions", "true_class", "VARCHAR(40)")],
 }
@@ -70,6 +71,32 @@ decisions = Table(
     Column("true_class", String(40)),
     Column("decided_by", String(200), nullable=False), Column("decided_at", String(40)))
 schema = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+# Where each region's last run wrote its evidence packets (the web app serves only from there).
+regions = Table(
+    "regions", metadata,
+    Column("region", String(200), primary_key=True),
+    Column("evidence_dir", Text), Column("last_run_time", String(40)))
+# People of the web app (pipelines/alerts/accounts.py): argon2 hashes, never passwords.
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("disabled", Integer, nullable=False, default=0),
+    Column("created_at", String(40), nullable=False))
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False))
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("user_name", String(64)), Column("event", String(40), nullable=False),
+    Column("client", String(100)), Column("detail", Text))
 
 
 @dataclass(frozen=True)
@@ -150,19 +177,24 @@ def _changes(old: dict, new: dict, m: Margins) -> list[str]:
 
 def record_run(engine: Engine, region: str, run_id: str, run_time: str,
                features: list[dict], margins: Margins = Margins(),
-               model_features: dict[str, dict] | None = None) -> list[dict]:
+               model_features: dict[str, dict] | None = None,
+               evidence_dir: str | None = None) -> list[dict]:
     """Upsert one run's candidate Features in one transaction; return them with their state.
 
     Re-running the same run_id (the same inputs, see pipelines/orchestration/flows.py) is a no-op on
     states, times and history: a crash-and-retry or a run with no new data changes nothing.
     model_features (facility_id -> the classifier's inputs) are kept so that people's
-    decisions can become training labels.
+    decisions can become training labels. evidence_dir (absolute) is where this run's
+    evidence packets are, for the web app.
     """
     model_features = model_features or {}
     out = []
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # one writer per region at a time
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:r))"), {"r": region})
+        conn.execute(regions.delete().where(regions.c.region == region))
+        conn.execute(regions.insert().values(region=region, evidence_dir=evidence_dir,
+                                             last_run_time=run_time))
         rows = {r.facility_id: r._asdict() for r in conn.execute(
             select(alerts).where(alerts.c.region == region))}
         seen = set()
@@ -219,10 +251,15 @@ def record_run(engine: Engine, region: str, run_id: str, run_time: str,
 
 
 def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str,
-               region: str | None = None, true_class: str | None = None) -> None:
+               region: str | None = None, true_class: str | None = None,
+               after_decision: int | None = None, client: str = "cli") -> int:
     """A person's decision: stored with who, when and why; never overwritten by a run.
 
-    true_class, when given, is what the site turned out to be (a training label).
+    true_class, when given, is what the site turned out to be (a training label). With
+    after_decision (the id of the latest decision the person saw, 0 for none), a decision
+    made by someone else in the meantime raises DecisionConflict instead of being passed
+    over silently. The decision also goes to the audit trail, in the same transaction.
+    Returns the new decision's id.
     """
     if status not in STATUSES:
         raise AlertStoreError(f"status {status!r} is not one of {', '.join(STATUSES)}")
@@ -230,13 +267,26 @@ def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str
         raise AlertStoreError(f"class {true_class!r} is not one of {', '.join(CLASSES)}")
     with engine.begin() as conn:
         where = _one_region(conn, facility_id, region)
+        this = (alerts.c.region == where) & (alerts.c.facility_id == facility_id)
+        if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
+            conn.execute(select(alerts.c.status).where(this).with_for_update())
+        if after_decision is not None:
+            latest = conn.execute(
+                select(decisions).where((decisions.c.region == where)
+                                        & (decisions.c.facility_id == facility_id))
+                .order_by(decisions.c.id.desc()).limit(1)).first()
+            if latest is not None and latest.id != after_decision:
+                raise DecisionConflict(latest._asdict())
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        conn.execute(alerts.update().where((alerts.c.region == where)
-                                           & (alerts.c.facility_id == facility_id))
-                     .values(status=status))
-        conn.execute(decisions.insert().values(region=where, facility_id=facility_id,
-                                               status=status, note=note, decided_by=by,
-                                               decided_at=now, true_class=true_class))
+        conn.execute(alerts.update().where(this).values(status=status))
+        made = conn.execute(decisions.insert().values(
+            region=where, facility_id=facility_id, status=status, note=note, decided_by=by,
+            decided_at=now, true_class=true_class))
+        conn.execute(audit.insert().values(
+            at=now, user_name=by[:64], event="decision", client=client[:100],
+            detail=json.dumps({"region": where, "facility_id": facility_id, "status": status,
+                               "note": note, "true_class": true_class})))
+        return int(made.inserted_primary_key[0])
 
 
 def list_alerts(engine: Engine, status: str | None = None, min_score: float | None = None

@@ -89,7 +89,8 @@ def run_detect(region: str, out: Path, settings: DetectSettings, assume_utc: boo
     if alert_store:
         stored = record_run(open_store(with_secret(alert_store)), scored.region_name, run_id,
                             started, feature_collection(candidates)["features"],
-                            Margins(*margins), scored.model_inputs)
+                            Margins(*margins), scored.model_inputs,
+                            str((out / "evidence").resolve()) if evidence else None)
         candidates = with_states(candidates, stored)
         log.info("alert store: %s",
                  candidates["alert_state"].value_counts().to_dict() or "no candidates")

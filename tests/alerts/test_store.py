@@ -4,10 +4,13 @@ import multiprocessing
 import sqlite3
 
 import pytest
+from sqlalchemy import select
 
 from pipelines.alerts.store import (
+    SCHEMA_VERSION,
     AlertStoreError,
     alert_detail,
+    audit,
     labelled_examples,
     list_alerts,
     open_store,
@@ -15,6 +18,7 @@ from pipelines.alerts.store import (
     record_run,
     set_status,
 )
+from pipelines.errors import DecisionConflict
 
 
 def feat(fid: str, score: float, mw: float, cls: str = "ai_training") -> dict:
@@ -26,21 +30,6 @@ def feat(fid: str, score: float, mw: float, cls: str = "ai_training") -> dict:
 def states(features: list[dict]) -> dict:
     return {f["id"]: (f["properties"]["alert_state"], f["properties"]["status"])
             for f in features}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    """The same tests against the embedded SQLite store and a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return open_store(f"sqlite:///{tmp_path / 'alerts.sqlite'}")
-    engine = open_store(request.getfixturevalue("postgres_url"))
-    from pipelines.alerts.store import metadata
-
-    with engine.begin() as conn:  # a clean queue for every test
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "schema_version":
-                conn.execute(table.delete())
-    return engine
 
 
 def test_states_across_runs_and_statuses_survive(store):
@@ -169,8 +158,10 @@ def test_a_version_1_store_is_migrated_and_keeps_its_decisions(tmp_path):
     assert states(out) == {"A": ("unchanged", "confirmed")}
     set_status(engine, "A", "confirmed", "visited", "ana", true_class="ai_training")
     con = sqlite3.connect(path)
-    assert con.execute("select version from schema_version").fetchone()[0] == 2
+    assert con.execute("select version from schema_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert con.execute("select true_class from decisions").fetchone()[0] == "ai_training"
+    tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+    assert {"regions", "users", "sessions", "audit"} <= tables
 
 
 def test_decisions_with_a_class_become_training_labels(store):
@@ -183,3 +174,20 @@ def test_decisions_with_a_class_become_training_labels(store):
                        "true_class": "ai_training", "decided_by": "ana"}]
     with pytest.raises(AlertStoreError, match="not one of"):
         set_status(store, "B", "dismissed", "", "ben", true_class="bakery")
+
+
+def test_a_decision_made_meanwhile_is_a_conflict_not_an_overwrite(store):
+    record_run(store, "R", "run1", "t1", [feat("A", 0.95, 100)])
+    first = set_status(store, "A", "confirmed", "seen on site", "ana", after_decision=0)
+    with pytest.raises(DecisionConflict) as raised:
+        set_status(store, "A", "dismissed", "a warehouse", "ben", after_decision=0)
+    assert (raised.value.latest["decided_by"], raised.value.latest["id"]) == ("ana", first)
+    assert alert_detail(store, "A")["status"] == "confirmed"
+    set_status(store, "A", "dismissed", "a warehouse", "ben", after_decision=first)
+    detail = alert_detail(store, "A")
+    assert [d["note"] for d in detail["decisions"]] == ["seen on site", "a warehouse"]
+    assert detail["status"] == "dismissed"
+    with store.connect() as conn:
+        audited = conn.execute(select(audit.c.user_name, audit.c.event)
+                               .order_by(audit.c.id)).all()
+    assert [tuple(r) for r in audited] == [("ana", "decision"), ("ben", "decision")]

@@ -1,0 +1,155 @@
+"""The triage app in a real browser (headless chromium): what an analyst, a viewer and two
+analysts at once see and do. Screenshots for the README are taken here (see _shot)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from helpers import HOSTILE_NAME, PASSWORD
+
+DEMO_REGION = "simulated-demo-seed10"
+# COMPUTEWATCH_SCREENSHOTS=docs/img ./run pytest tests/ui/test_browser.py records the README's
+# screenshots again; otherwise they go to the test's own folder.
+SHOTS = os.environ.get("COMPUTEWATCH_SCREENSHOTS")
+
+
+def _shot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=path)
+    assert path.read_bytes().startswith(b"\x89PNG")
+    if SHOTS:
+        shutil.copy(path, Path(SHOTS) / name)
+
+
+def open_page(browser, base: str, user: str):
+    context = browser.new_context(viewport={"width": 1500, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base + "/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=user]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#queue tbody tr")
+    page.errors = errors
+    return page
+
+
+def rows(page) -> list[str]:
+    return page.locator("#queue tbody tr td:nth-child(2)").all_inner_texts()
+
+
+def pick(page, site: str) -> None:
+    page.locator("#queue tbody tr", has_text=site).first.click()
+    page.wait_for_selector(f"#detail h2:text-is('{site}')")
+
+
+def image_loaded(page, kind: str) -> bool:
+    img = page.locator(f"#detail img[data-kind={kind}]")
+    img.wait_for()
+    return page.evaluate("(i) => i.complete && i.naturalWidth > 100", img.element_handle())
+
+
+def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_path):
+    page = open_page(browser, served, "ana")
+    assert len(rows(page)) == 5  # four demo alerts and the hostile region's
+    page.select_option("#region", DEMO_REGION)
+    expect(page.locator("#queue tbody tr")).to_have_count(4)
+    page.fill("#f-score", "0.6")
+    assert rows(page) == ["F000002", "F000001"]
+    page.fill("#f-score", "0")
+    page.select_option("#f-declared", "exceeds")
+    assert rows(page) == []
+    page.select_option("#f-declared", "")
+    page.click("#queue th[data-key=est_it_mw]")  # sort by IT MW, largest first
+    assert rows(page)[0] == "F000002"
+
+    pick(page, "F000001")
+    assert image_loaded(page, "thermal") and image_loaded(page, "load")
+    assert page.locator("#detail").get_by_text("Roof ΔT").is_visible()
+    assert page.locator("path.leaflet-interactive").count() == 4
+    _shot(page, tmp_path, "triage-alert.png")
+
+    page.keyboard.press("c")
+    assert page.locator("#decide").is_visible()
+    page.fill("#decide-note", "two halls and a new substation on the 2025 imagery")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#decisions td:text-is('ana')")
+    assert "two halls and a new substation" in page.inner_text("#decisions")
+    row = page.locator("#queue tbody tr", has_text="F000001")
+    assert row.locator(".status").inner_text() == "confirmed"
+    assert page.locator('path.leaflet-interactive[stroke="#b30000"]').count() == 1
+    page.keyboard.press("j")  # the next alert of the queue as sorted (by IT MW)
+    page.wait_for_selector("#detail h2:text-is('F000016')")
+    page.select_option("#f-status", "confirmed")
+    assert rows(page) == ["F000001"]
+    page.select_option("#f-status", "")
+    _shot(page, tmp_path, "triage-queue.png")
+
+    page.click("#signout")
+    page.wait_for_url("**/login")
+    page.goto(served + "/")
+    assert page.url.endswith("/login")
+    assert page.errors == []
+
+
+def test_a_viewer_sees_everything_and_can_decide_nothing(browser, served):
+    page = open_page(browser, served, "vic")
+    pick(page, "F000002")
+    assert image_loaded(page, "thermal")
+    buttons = page.locator("#detail .actions button")
+    assert buttons.count() == 5 and all(b.is_disabled() for b in buttons.all())
+    page.keyboard.press("c")
+    assert not page.locator("#decide").is_visible()
+    assert page.locator("#users-open").is_hidden()
+    assert page.errors == []
+
+
+def test_a_name_or_note_holding_script_shows_as_text_and_runs_nothing(browser, served):
+    page = open_page(browser, served, "ana")
+    page.select_option("#region", "hostile")
+    expect(page.locator("#queue tbody tr")).to_have_count(1)
+    assert rows(page) == [HOSTILE_NAME]
+    page.locator("#queue tbody tr").first.click()
+    page.wait_for_selector("#detail h2")
+    assert page.inner_text("#detail h2") == HOSTILE_NAME
+    page.keyboard.press("i")
+    page.fill("#decide-note", "<script>window.pwned = 3</script><b>bold</b>")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#decisions td:text-is('ana')")
+    assert "<script>window.pwned = 3</script><b>bold</b>" in page.inner_text("#decisions")
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("#detail b, #queue img, #detail script").count() == 0
+    assert page.errors == []
+
+
+def test_two_analysts_on_one_alert_the_second_sees_the_first_and_confirms(browser, served,
+                                                                          app):
+    from pipelines.alerts.accounts import add_user
+
+    add_user(app.state.engine, "ben", PASSWORD, "analyst")
+    first, second = open_page(browser, served, "ana"), open_page(browser, served, "ben")
+    for page in (first, second):
+        pick(page, "F000002")
+    first.keyboard.press("c")
+    first.fill("#decide-note", "confirmed by ana")
+    first.keyboard.press("Enter")
+    first.wait_for_selector("#decisions td:text-is('ana')")
+
+    second.keyboard.press("d")
+    second.fill("#decide-note", "dismissed by ben")
+    second.keyboard.press("Enter")
+    warning = second.locator("#decide-conflict")
+    warning.wait_for()
+    assert "ana set this to confirmed" in warning.inner_text()
+    assert "confirmed by ana" in warning.inner_text()
+    second.click("#decide-ok")
+    second.wait_for_selector("#decisions td:text-is('ben')")
+    notes = second.inner_text("#decisions")
+    assert "confirmed by ana" in notes and "dismissed by ben" in notes
+    assert first.errors == [] and second.errors == []
