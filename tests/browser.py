@@ -3,14 +3,11 @@ tests/postgres.py installs PostgreSQL), driven by Playwright with the system exe
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
+
+from helpers import apt_install
 
 # What the machine notes ask of headless chromium here: no sandbox as root, no GPU, and no
 # background connections (the closed network refuses them, noisily).
@@ -23,21 +20,6 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _install_chromium() -> None:
-    """Debian's chromium, once even with several test workers (a lock around apt-get)."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    with open(Path(tempfile.gettempdir()) / "cw-chromium-install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _chromium():
-            return
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env,
-                       capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env,
-                       capture_output=True)
-
-
 @pytest.fixture(scope="session")
 def browser():
     """One headless chromium for the session's browser tests."""
@@ -45,7 +27,7 @@ def browser():
 
     path = _chromium()
     if path is None:
-        _install_chromium()
+        apt_install("chromium", _chromium)
         path = _chromium()
     if path is None:
         pytest.fail("chromium not found and could not be installed (apt-get install chromium)")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -75,3 +80,23 @@ def detect_settings(export: float = 0.3, alert: float = 0.5, store: str | None =
 PASSWORD = "correct horse battery"
 HOSTILE_NAME = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2'>"
 HOSTILE_ID = "../../etc/passwd"
+
+
+def apt_install(package: str, present: Callable[[], object]) -> None:
+    """Debian's package, when the machine lacks it and we are root (CI on a fresh machine).
+
+    One install at a time across the test workers (a file lock), and apt waits for dpkg's
+    own lock rather than failing while another worker installs PostgreSQL or chromium.
+    """
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    wait = ["-o", "DPkg::Lock::Timeout=600"]
+    with open(Path(tempfile.gettempdir()) / "cw-apt-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if present():
+            return
+        subprocess.run(["apt-get", *wait, "update", "-qq"], check=False, env=env,
+                       capture_output=True)
+        subprocess.run(["apt-get", *wait, "install", "-y", "-qq", package], check=False,
+                       env=env, capture_output=True)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import apt_install
+
 
 def _pg_bin() -> Path | None:
     found = shutil.which("initdb")
@@ -20,16 +22,6 @@ def _pg_bin() -> Path | None:
         return Path(found).resolve().parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(versions[-1]).parent if versions else None
-
-
-def _install_postgres() -> None:
-    """Debian's PostgreSQL server, when the machine has none (CI on a fresh machine)."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=False, env=env,
-                   capture_output=True)
 
 
 def _free_port() -> int:
@@ -47,7 +39,7 @@ def postgres_url():
     """
     bindir = _pg_bin()
     if bindir is None:
-        _install_postgres()
+        apt_install("postgresql", _pg_bin)
         bindir = _pg_bin()
     if bindir is None:
         pytest.fail("PostgreSQL server binaries not found and could not be installed")
