@@ -7,7 +7,8 @@ resident set beside the model's prediction:
     peak = base + per_facility x facilities + weights + workers x per_pixel x grid pixels
 
 with the weights measured from the bundle (12 bytes per non-zero: float32 coverage and int64
-column index of the footprint and ring matrices), `base` fitted on the first region (the
+column index of the footprint and ring matrices, and the byte-per-pixel mask of open ground
+the rings average), `base` fitted on the first region (the
 demo) and `per_facility` on the second (one worker); every further region checks the model.
 
     ./run python benchmarks/bench_memory.py data/demo /tmp/county /tmp/state --workers 1 2
@@ -37,8 +38,8 @@ def grid_and_weights(region: Path) -> tuple[int, int, int]:
     bundle = read_bundle(region)
     g = bundle.raster
     w = zone_weights(bundle.facilities.geometry, g.transform, (g.height, g.width))
-    nnz = w.footprint.nnz * 2 + w.ring.nnz  # the footprint pattern is a second copy
-    return len(bundle.facilities), g.width * g.height, nnz * 12
+    nnz = w.footprint.nnz + w.ring.nnz
+    return len(bundle.facilities), g.width * g.height, nnz * 12 + w.background.nbytes
 
 
 def peak_mb(region: Path, workers: int, tmp: Path) -> float:

@@ -7,13 +7,16 @@ handful of sparse products over all facilities at once: one pass over its pixels
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from affine import Affine
 from exactextract import exact_extract
+from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
 from scipy import sparse
 
@@ -27,17 +30,82 @@ ANOMALY_K = 2.0
 NOISE_K = 1.0
 MIN_FOOTPRINT_CLEAR = 0.6  # share of a footprint's weight that must be clear to use a scene
 MIN_RING_CLEAR = 0.3
+# The background ring (300 to 800 m out, about 2.7 km2 around a 100 m hall) is weighted on
+# blocks of 4 x 4 working pixels (120 m): TIRS resolves about 100 m (USGS LSDS-1574), so a
+# finer ring adds pixels, not information. Pixels under any footprint are still left out one
+# by one (block sums of the masked scene); only the ring's edges move, by at most a block.
+# 1 gives the exact per-pixel ring (docs/evaluation.md compares the two).
+RING_BLOCK = 4
 
 
 @dataclass(frozen=True)
 class ZoneWeights:
-    """Sparse coverage weights of footprints and their background rings on one grid."""
+    """Sparse coverage weights of footprints (working pixels) and rings (blocks) on one grid.
+
+    background marks the working pixels under no footprint: the only ones a ring averages.
+    """
 
     footprint: sparse.csr_matrix
-    footprint_pattern: sparse.csr_matrix
     ring: sparse.csr_matrix
     footprint_total: np.ndarray
     ring_total: np.ndarray
+    background: np.ndarray
+    shape: tuple[int, int]
+    ring_block: int
+
+
+def block_sums(values: np.ndarray, shape: tuple[int, int], block: int) -> np.ndarray:
+    """Sums of a flat grid (numbers or booleans) over block x block tiles, as float64, flat.
+
+    Edge tiles are padded with zeros. Rows are summed within each tile row first (contiguous
+    memory), then down the tile: twice as fast as one strided reduction on a state grid.
+    """
+    grid = values.reshape(shape)
+    if grid.dtype == np.bool_:
+        grid = grid.view(np.uint8)
+    h, w = shape
+    bh, bw = -(-h // block), -(-w // block)
+    if (bh * block, bw * block) != shape:
+        padded = np.zeros((bh * block, bw * block), dtype=grid.dtype)
+        padded[:h, :w] = grid
+        grid = padded
+    across = grid.reshape(bh * block, bw, block).sum(axis=2, dtype=np.float64)
+    sums: np.ndarray = across.reshape(bh, block, bw).sum(axis=1)
+    return sums.ravel()
+
+
+class _Feature(Feature):  # type: ignore[misc]
+    """One geometry handed to exactextract as WKB (its GeoPandas source goes through JSON)."""
+
+    def __init__(self, index: int, wkb: bytes) -> None:
+        super().__init__()
+        self.index, self.wkb = index, wkb
+
+    def geometry(self) -> bytes:
+        return self.wkb
+
+    def get(self, name: str) -> int:
+        return self.index
+
+    def fields(self) -> list[str]:
+        return ["i"]
+
+
+class _WkbSource(FeatureSource):  # type: ignore[misc]
+    """Geometries for exactextract as WKB: 3.5x faster than a GeoDataFrame, same coverage."""
+
+    def __init__(self, geoms: gpd.GeoSeries) -> None:
+        super().__init__()
+        self.wkb, self.crs = shapely.to_wkb(geoms.values), geoms.crs
+
+    def count(self) -> int:
+        return len(self.wkb)
+
+    def __iter__(self) -> Iterator[_Feature]:
+        return (_Feature(i, w) for i, w in enumerate(self.wkb))
+
+    def srs_wkt(self) -> str:
+        return str(self.crs.to_wkt())
 
 
 def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
@@ -48,8 +116,7 @@ def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
     raster = NumPyRasterSource(np.zeros((h, w), dtype=np.uint8), xmin=x0,
                                ymin=y1 + transform.e * h, xmax=x0 + transform.a * w, ymax=y1,
                                srs_wkt=geoms.crs.to_wkt())
-    frame = gpd.GeoDataFrame({"i": np.arange(len(geoms))}, geometry=geoms.values, crs=geoms.crs)
-    res = exact_extract(raster, frame, ["cell_id", "coverage"], output="pandas",
+    res = exact_extract(raster, _WkbSource(geoms), ["cell_id", "coverage"], output="pandas",
                         strategy="feature-sequential")
     lengths = np.array([len(c) for c in res["cell_id"]])
     indptr = np.concatenate([[0], np.cumsum(lengths)])
@@ -61,51 +128,76 @@ def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
 
 
 def batch_coverage(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
-                   ring_inner_m: float = 300.0, ring_outer_m: float = 800.0
-                   ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    """Footprint and raw ring coverage of one batch of facilities (rings not yet cleared)."""
+                   ring_inner_m: float = 300.0, ring_outer_m: float = 800.0,
+                   ring_block: int | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Footprint coverage (working pixels) and ring coverage (blocks) of one batch."""
+    block = ring_block or RING_BLOCK
     fp = _coverage(footprints, transform, shape)
     rings = footprints.buffer(ring_outer_m, quad_segs=8).difference(
         footprints.buffer(ring_inner_m, quad_segs=8))
-    return fp, _coverage(gpd.GeoSeries(rings, crs=footprints.crs), transform, shape)
+    blocks = (-(-shape[0] // block), -(-shape[1] // block))
+    ring = _coverage(gpd.GeoSeries(rings, crs=footprints.crs),
+                     transform @ Affine.scale(block), blocks)
+    return fp, ring
 
 
-def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]]) -> ZoneWeights:
-    """Stack batches in order; ring pixels touched by any footprint of any batch are excluded."""
+def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
+                    shape: tuple[int, int], ring_block: int | None = None) -> ZoneWeights:
+    """Stack batches in order; pixels under any footprint of any batch leave every ring."""
+    block = ring_block or RING_BLOCK
     fp = sparse.vstack([p[0] for p in parts], format="csr")
     ring = sparse.vstack([p[1] for p in parts], format="csr")
-    touched = np.asarray(fp.sum(axis=0)).ravel() > 0
-    ring = ring @ sparse.diags((~touched).astype(np.float32))
-    ring.eliminate_zeros()
-    pattern = fp.copy()
-    pattern.data[:] = 1.0
-    return ZoneWeights(fp.tocsr(), pattern.tocsr(), ring.tocsr(),
-                       np.asarray(fp.sum(axis=1)).ravel(), np.asarray(ring.sum(axis=1)).ravel())
+    background = np.asarray(fp.sum(axis=0)).ravel() <= 0
+    ring_total = ring @ block_sums(background, shape, block)
+    return ZoneWeights(fp.tocsr(), ring.tocsr(), np.asarray(fp.sum(axis=1)).ravel(),
+                       np.asarray(ring_total).ravel(), background, shape, block)
 
 
 def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
-                 ring_inner_m: float = 300.0, ring_outer_m: float = 800.0) -> ZoneWeights:
+                 ring_inner_m: float = 300.0, ring_outer_m: float = 800.0,
+                 ring_block: int | None = None) -> ZoneWeights:
     """Footprint and ring weights of all facilities at once."""
     return combine_weights([batch_coverage(footprints, transform, shape, ring_inner_m,
-                                           ring_outer_m)])
+                                           ring_outer_m, ring_block)], shape, ring_block)
+
+
+def _footprint_sums(weights: ZoneWeights, values: np.ndarray, ok: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clear weight, weighted sum and maximum of each footprint, from its own pixels only.
+
+    Footprints cover a few hundred thousand pixels of a grid of millions: gathering them
+    costs far less than whole-grid float64 vectors.
+    """
+    fp = weights.footprint
+    n = fp.shape[0]
+    counts = np.diff(fp.indptr)
+    rows = np.repeat(np.arange(n), counts)
+    clear = ok[fp.indices]
+    v = np.where(clear, values[fp.indices], 0.0).astype(np.float64)
+    w = np.where(clear, fp.data, 0.0).astype(np.float64)
+    clear_w = np.bincount(rows, weights=w, minlength=n)
+    total = np.bincount(rows, weights=w * v, minlength=n)
+    peak = np.zeros(n)
+    filled = counts > 0
+    if filled.any():
+        peak[filled] = np.maximum.reduceat(v, fp.indptr[:-1][filled])
+    return clear_w, total, peak
 
 
 def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) -> pd.DataFrame:
     """Per facility for one scene: footprint mean and max, ring mean, clear fractions, ΔT."""
     values = kelvin.ravel()
     ok = usable.ravel() & np.isfinite(values)
-    # float64 straight from the float32 scene (a strong float64 zero makes np.where promote):
-    # no whole-scene float64 copy of the values besides the one the products need.
-    vz = np.where(ok, values, np.float64(0.0))
-    okf = ok.astype(np.float64)
-    fp_clear_w = weights.footprint @ okf
-    ring_clear_w = weights.ring @ okf
+    fp_clear_w, fp_sum, fp_max = _footprint_sums(weights, values, ok)
+    open_sky = ok & weights.background
+    ring_clear_w = weights.ring @ block_sums(open_sky, weights.shape, weights.ring_block)
+    ring_sum = weights.ring @ block_sums(np.where(open_sky, values, np.float32(0.0)),
+                                         weights.shape, weights.ring_block)
     with np.errstate(invalid="ignore", divide="ignore"):
-        fp_mean = (weights.footprint @ vz) / fp_clear_w
-        ring_mean = (weights.ring @ vz) / ring_clear_w
+        fp_mean = fp_sum / fp_clear_w
+        ring_mean = ring_sum / ring_clear_w
         fp_clear = fp_clear_w / weights.footprint_total
         ring_clear = ring_clear_w / weights.ring_total
-    fp_max = weights.footprint_pattern.multiply(vz[None, :]).max(axis=1).toarray().ravel()
     fp_max = np.where(fp_max > 0, fp_max, np.nan)
     usable_scene = (fp_clear >= MIN_FOOTPRINT_CLEAR) & (ring_clear >= MIN_RING_CLEAR)
     return pd.DataFrame({
@@ -115,10 +207,17 @@ def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) ->
         "hotspot_k": np.where(usable_scene, fp_max - ring_mean, np.nan)})
 
 
+# The scene's median is taken on every 4th pixel of every 4th row: a million pixels at state
+# size, whose median lies within a few thousandths of a kelvin of the full grid's (it only
+# ranks scenes by season), at a sixteenth of the cost.
+BACKGROUND_STRIDE = 4
+
+
 def scene_background_k(kelvin: np.ndarray, usable: np.ndarray) -> float:
     """Median clear-pixel temperature of a scene: how warm the season was (NaN if none)."""
-    vals = kelvin[usable & np.isfinite(kelvin)]
-    return float(np.median(vals)) if vals.size > 1000 else np.nan
+    k = kelvin[::BACKGROUND_STRIDE, ::BACKGROUND_STRIDE]
+    vals = k[usable[::BACKGROUND_STRIDE, ::BACKGROUND_STRIDE] & np.isfinite(k)]
+    return float(np.median(vals)) if vals.size > 1000 // BACKGROUND_STRIDE**2 else np.nan
 
 
 def sun_sin(lat: float, doy: np.ndarray, local_hour: np.ndarray) -> np.ndarray:

@@ -235,7 +235,8 @@ class DetectRun:
             return cached
         geoms, grid = self.bundle.facilities.geometry, self.bundle.raster
         futures = [self.stages.weights(geoms.iloc[s], grid) for s in facility_batches(len(geoms))]
-        weights = combine_weights([self.stages.settle_or_raise(f) for f in futures])
+        weights = combine_weights([self.stages.settle_or_raise(f) for f in futures],
+                                  (grid.height, grid.width))
         self.cache.put("weights", key, weights)
         return weights
 
