@@ -40,14 +40,15 @@ log = logging.getLogger("computewatch")
 
 
 def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, out: Path, evidence: bool,
-             regional: gpd.GeoDataFrame | None) -> dict[str, str]:
+             regional: gpd.GeoDataFrame | None, workers: int) -> dict[str, str]:
     """Evidence packets for the alerts (only those whose inputs changed), then the files.
 
     The candidates stay one GeoDataFrame; its GeoJSON form is made from it at write time.
+    Charts are drawn in up to `workers` processes (the run's thread cap).
     """
     t = time.perf_counter()
     packets = write_packets(lambda: run.bundle, feature_collection(candidates), out,
-                            run.scored_key) if evidence else {}
+                            run.scored_key, workers) if evidence else {}
     candidates["evidence"] = [packets.get(fid) for fid in candidates["facility_id"]]
     run.clock.add("evidence", time.perf_counter() - t)
     t = time.perf_counter()
@@ -95,7 +96,8 @@ def run_detect(region: str, out: Path, settings: DetectSettings, assume_utc: boo
         log.info("alert store: %s",
                  candidates["alert_state"].value_counts().to_dict() or "no candidates")
     run.clock.add("alert_store", time.perf_counter() - t)
-    outputs = _publish(run, candidates, out, evidence, scored.regional)
+    outputs = _publish(run, candidates, out, evidence, scored.regional,
+                       settings.task_runner.threads())
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     outputs["report"] = str(out / "run_report.json")
     report = run_report(scored, candidates, run_id, opts, run.clock, started, finished,

@@ -14,19 +14,16 @@ import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.atomic import atomic_path, atomic_write_text
+from pipelines.atomic import atomic_write_text
 from pipelines.bundle.reader import RegionBundle
 from pipelines.cache import key_of
+from pipelines.export.charts import LoadChart, ThermalChart, draw_all
 from pipelines.paths import inside, safe_name
-
-if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
 
 CHIP_HALF_M = 1200.0
 
@@ -67,46 +64,16 @@ def thermal_chips(bundle: RegionBundle, ids: list[str]) -> dict[str, np.ndarray]
     return out
 
 
-def _pyplot() -> object:
-    """Pyplot on matplotlib's file-only Agg backend (loaded only when a packet is drawn)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    return pyplot
-
-
-def _save(fig: plt.Figure, path: Path) -> None:
-    try:
-        with atomic_path(path, ".png") as tmp:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    finally:
-        _pyplot().close(fig)
-
-
-def plot_thermal(bundle: RegionBundle, fid: str, chip: np.ndarray, path: Path) -> None:
-    """The ΔT chip with the footprint outlined in black, neighbours in grey, a 500 m bar."""
+def thermal_chart(bundle: RegionBundle, fid: str, chip: np.ndarray) -> ThermalChart:
+    """What the thermal chip shows: the chip, its extent, the outlines of the buildings on it."""
     _, _, extent = _window(bundle, fid)
-    fig, ax = _pyplot().subplots(figsize=(5.2, 4.6))
-    lim = max(2.0, float(np.nanpercentile(np.abs(chip), 99))) if np.isfinite(chip).any() else 2
-    im = ax.imshow(chip, extent=extent, cmap="RdBu_r", vmin=-lim, vmax=lim,
-                   interpolation="nearest")
     box = shapely.box(extent[0], extent[2], extent[1], extent[3])
     near = bundle.facilities[bundle.facilities.intersects(box)]
+    own, others = [], []
     for other, geom in near.geometry.items():
         for poly in getattr(geom, "geoms", [geom]):
-            x, y = poly.exterior.xy
-            ax.plot(x, y, color="black" if other == fid else "0.45",
-                    linewidth=1.6 if other == fid else 0.6)
-    x0, y0 = extent[0] + 100, extent[2] + 100
-    ax.plot([x0, x0 + 500], [y0, y0], color="black", linewidth=3)
-    ax.text(x0 + 250, y0 + 40, "500 m", ha="center", fontsize=8)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"{fid}: median ΔT over clear scenes (K)", fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="K above the chip's median")
-    _save(fig, path)
+            (own if other == fid else others).append(np.asarray(poly.exterior.coords)[:, :2])
+    return ThermalChart(fid, chip, extent, own, others)
 
 
 def load_by_node(load: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -114,12 +81,12 @@ def load_by_node(load: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {str(node): rows for node, rows in load.groupby("node_id", sort=False)}
 
 
-def plot_load(bundle: RegionBundle, by_node: dict[str, pd.DataFrame], node_ids: list[str],
-              path: Path) -> bool:
-    """Last 90 days of the nodes' load (and price), and its mean weekly profile."""
+def load_chart(bundle: RegionBundle, by_node: dict[str, pd.DataFrame], node_ids: list[str]
+               ) -> LoadChart | None:
+    """Last 90 days of the nodes' load (and price) and its weekly profile; None if unmetered."""
     parts = [by_node[n] for n in node_ids if n in by_node]
     if not parts:
-        return False
+        return None
     load = pd.concat(parts)
     series = load.groupby("interval_start")["load_mw"].sum()
     end = series.index.max()
@@ -127,25 +94,13 @@ def plot_load(bundle: RegionBundle, by_node: dict[str, pd.DataFrame], node_ids: 
     offset = pd.Timedelta(hours=(bundle.region.bbox[0] + bundle.region.bbox[2]) / 2 / 15)
     local = recent.index + offset
     weekly = recent.groupby(local.day_of_week * 24 + local.hour).mean()
-    fig, (a1, a2) = _pyplot().subplots(2, 1, figsize=(7.5, 5.2))
-    a1.plot(recent.index, recent.to_numpy(), linewidth=0.6, color="tab:red")
-    a1.set_ylabel("MW")
-    a1.set_ylim(bottom=0)
-    a1.set_title(f"Load at {', '.join(node_ids)}: last 90 days", fontsize=9)
+    price_times = price = None
     if bundle.price is not None:
-        price = bundle.price.set_index("interval_start")["price"]
-        price = price[(price.index > end - pd.Timedelta(days=90)) & (price.index <= end)]
-        tw = a1.twinx()
-        tw.plot(price.index, price.to_numpy(), linewidth=0.4, color="0.6")
-        tw.set_ylabel("price per MWh", color="0.4")
-    a2.plot(weekly.index / 24, weekly.to_numpy(), color="tab:red")
-    a2.set_xticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
-    a2.set_ylim(bottom=0)
-    a2.set_ylabel("mean MW")
-    a2.set_title("Weekly profile (local solar time)", fontsize=9)
-    fig.tight_layout()
-    _save(fig, path)
-    return True
+        p = bundle.price.set_index("interval_start")["price"]
+        p = p[(p.index > end - pd.Timedelta(days=90)) & (p.index <= end)]
+        price_times, price = p.index.to_numpy(), p.to_numpy()
+    return LoadChart(node_ids, recent.index.to_numpy(), recent.to_numpy(), price_times, price,
+                     np.asarray(weekly.index) / 24, weekly.to_numpy())
 
 
 def _fmt(v: object, unit: str = "", digits: int = 1) -> str:
@@ -185,8 +140,10 @@ def summary_md(props: dict, has_chip: bool, has_load: bool) -> str:
 
 
 def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Path,
-                  inputs_key: str) -> dict[str, str]:
+                  inputs_key: str, workers: int = 1) -> dict[str, str]:
     """A packet for every alert; returns facility_id -> relative path of its summary.
+
+    Charts are drawn in up to `workers` processes when there are many (charts.draw_all).
 
     A packet already written from the same inputs (its `.inputs` file holds the key) is kept
     as it is, so the bundle is read only when some packet must be drawn; folders of
@@ -209,6 +166,8 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
             != stamps[str(f["id"])]]
     chips = thermal_chips(bundle(), [str(f["id"]) for f in todo]) if todo else {}
     by_node = load_by_node(bundle().load) if todo else {}
+    jobs: list[tuple[ThermalChart | LoadChart, Path]] = []
+    drawn: dict[str, tuple[bool, bool]] = {}
     for f in todo:
         fid, props = str(f["id"]), f["properties"]
         folder = inside(out, "evidence", folders[fid])
@@ -217,11 +176,17 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
         for old in ("thermal.png", "load.png"):
             (folder / old).unlink(missing_ok=True)
         if fid in chips:
-            plot_thermal(bundle(), fid, chips[fid], folder / "thermal.png")
+            jobs.append((thermal_chart(bundle(), fid, chips[fid]), folder / "thermal.png"))
         node = (props.get("sources") or {}).get("node")
-        has_load = bool(node) and plot_load(bundle(), by_node, str(node).split(";"),
-                                            folder / "load.png")
-        atomic_write_text(folder / "summary.md", summary_md(props, fid in chips, has_load))
+        chart = load_chart(bundle(), by_node, str(node).split(";")) if node else None
+        if chart is not None:
+            jobs.append((chart, folder / "load.png"))
+        drawn[fid] = (fid in chips, chart is not None)
+    draw_all(jobs, workers)
+    for f in todo:  # a packet is complete, and stamped, only once its charts are drawn
+        fid = str(f["id"])
+        folder = inside(out, "evidence", folders[fid])
+        atomic_write_text(folder / "summary.md", summary_md(f["properties"], *drawn[fid]))
         atomic_write_text(folder / ".inputs", stamps[fid])
     return {fid: f"evidence/{name}/summary.md" for fid, name in sorted(folders.items())}
 
