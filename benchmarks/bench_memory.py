@@ -23,11 +23,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-# Per working-grid pixel while one scene task runs: 27 bytes by account (both uint16 bands 4,
-# the usable and finite masks 3, Kelvin as float32 4, the float64 value and clear vectors the
-# sparse products take 16; pipelines/bundle/imagery.py, detectors/thermal.py) plus GDAL's
-# read buffers: a second worker added 60 MB on a 1.88 M-pixel county grid, 32 bytes a pixel.
-BYTES_PER_PIXEL = 32
+# Per working-grid pixel while one scene task runs: 20 bytes by account (both uint16 bands 4,
+# the usable, finite, clear and open-ground masks 4, Kelvin as float32 4, the masked float32
+# scene the ring's block sums read 4, its padded copy at the grid's edge up to 4; the block
+# sums themselves are a sixteenth; pipelines/bundle/imagery.py, detectors/thermal.py). GDAL's
+# read buffers come on top; a second worker added 56 MB on the 16.4 M-pixel state grid.
+BYTES_PER_PIXEL = 20
 
 
 def grid_and_weights(region: Path) -> tuple[int, int, int]:

@@ -39,6 +39,10 @@ def serve(engine: Engine, ui: UiSettings, config_dir: Path, host: str, port: int
     if not list_users(engine):
         log.warning("no users yet: add one with `computewatch users add NAME --role admin`")
     _check_listen(host, port)
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("listening on %s over plain http: passwords and session cookies cross the "
+                    "network in clear unless a TLS proxy is in front (README: Triage in the "
+                    "browser)", host)
     log.info("triage app on http://%s:%d (Ctrl+C stops)", host, port)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=access_log,
                 proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
