@@ -39,9 +39,16 @@ def parse_timestamps(frame: pd.DataFrame, path: Path, log: ProblemLog,
     A file whose timestamps mostly lack a UTC offset is fatal unless assume_utc (local time
     cannot be guessed); a few such rows among offset ones are dropped with a warning.
     """
-    raw = frame["timestamp"].fillna("").str.strip()
-    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
-    no_offset = ~raw.str.contains(OFFSET_RE, regex=True) & parsed.notna()
+    # Each distinct string is parsed and checked once: a grid file repeats every hour's
+    # timestamp for every node (4.4 M rows, 8,760 strings at the state preset).
+    codes, distinct = pd.factorize(frame["timestamp"].fillna(""), sort=False)
+    text = pd.Series(distinct, dtype=object).str.strip()
+    when = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    offset = text.str.contains(OFFSET_RE, regex=True).to_numpy()
+    utc = text.str.contains(r"(?:Z|[+-]00:?00)$", regex=True).to_numpy()
+    raw = pd.Series(text.to_numpy()[codes], index=frame.index, dtype=object)
+    parsed = pd.Series(when.array.take(codes), index=frame.index)
+    no_offset = ~pd.Series(offset[codes], index=frame.index) & parsed.notna()
     if no_offset.any() and not assume_utc:
         if no_offset.sum() * 2 > parsed.notna().sum():
             log.error(path, _rows(frame.index[no_offset]),
@@ -64,8 +71,7 @@ def parse_timestamps(frame: pd.DataFrame, path: Path, log: ProblemLog,
                  f"unreadable timestamp (e.g. {raw[unreadable].iloc[0][:40]!r}); dropped",
                  "write timestamps as ISO 8601 with an offset, e.g. 2025-01-01T00:00:00Z",
                  kind="bad_timestamp")
-    converted = ~raw.str.contains(r"(?:Z|[+-]00:?00)$", regex=True) & parsed.notna() & \
-        ~no_offset
+    converted = ~pd.Series(utc[codes], index=frame.index) & parsed.notna() & ~no_offset
     if converted.any():
         log.warn(path, _rows(frame.index[converted]),
                  f"{int(converted.sum())} timestamps with a non-UTC offset converted to UTC",
@@ -109,15 +115,30 @@ def _values(frame: pd.DataFrame, col: str, path: Path, log: ProblemLog,
 
 def _dedupe_sort(frame: pd.DataFrame, keys: list[str], path: Path,
                  log: ProblemLog) -> pd.DataFrame:
-    ordered = frame.sort_values(keys, kind="stable")
-    if (ordered.index != frame.index).any():
+    """Rows sorted by keys (stably); rows sharing all keys averaged into the first, counted.
+
+    Keys are sorted and compared as integer codes (pd.factorize, sorted): a state's 4.4 M
+    load rows sort in a second instead of four, and only duplicated rows are grouped.
+    """
+    codes = [pd.factorize(frame[k], sort=True)[0] for k in keys]
+    order = np.lexsort(codes[::-1])
+    if (order != np.arange(len(order))).any():
         log.warn(path, "", "rows are not in timestamp order; sorted", kind="unordered")
-    dup = ordered.duplicated(keys, keep=False)
-    if dup.any():
-        n = int(ordered.duplicated(keys).sum())
-        log.warn(path, _rows(ordered.index[dup].sort_values()),
-                 f"{n} duplicate timestamps; values averaged", kind="duplicates")
-        ordered = ordered.groupby(keys, as_index=False, sort=True).mean(numeric_only=True)
+    ordered = frame.iloc[order]
+    same = np.zeros(len(order), dtype=bool)  # the row repeats the keys of the one before
+    if len(order) > 1:
+        same[1:] = np.logical_and.reduce([c[order][1:] == c[order][:-1] for c in codes])
+    if same.any():
+        grouped = same | np.append(same[1:], False)
+        log.warn(path, _rows(ordered.index[grouped].sort_values()),
+                 f"{int(same.sum())} duplicate timestamps; values averaged", kind="duplicates")
+        group = np.cumsum(~same) - 1
+        numeric = [c for c in ordered.select_dtypes("number").columns if c not in keys]
+        means = ordered.loc[grouped, numeric].groupby(group[grouped]).mean()
+        ordered = ordered.loc[~same, keys + numeric].copy()
+        first = group[~same]
+        averaged = np.isin(first, means.index)
+        ordered.loc[averaged, numeric] = means.loc[first[averaged]].to_numpy()
     return ordered.reset_index(drop=True)
 
 
