@@ -9,6 +9,7 @@ store's set_status, as from the command line, with the signed-in user as `by`.
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from pipelines.alerts import accounts
 from pipelines.alerts.store import STATUSES, set_status
@@ -32,6 +34,7 @@ HERE = Path(__file__).parent
 COOKIE = "cw_session"
 LOGIN_COOKIE = "cw_login"
 MAX_NOTE = 4000  # characters of a decision's note
+MAX_BODY = 65_536  # bytes of a request body: a decision, a user change or the sign-in form
 
 
 def _client(request: Request) -> str:
@@ -57,9 +60,19 @@ def _session(engine: Engine, request: Request, action: str = "read") -> accounts
     return session
 
 
+async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, refused (413) past limit bytes whatever Content-Length says."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise HTTPException(413, f"request body over {limit:,} bytes")
+    return bytes(data)
+
+
 async def _json(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
+        body = json.loads(await _body(request))
     except ValueError:
         raise HTTPException(400, "the body must be JSON") from None
     if not isinstance(body, dict):
@@ -111,14 +124,18 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     """Check the form's CSRF and the password; open a session or say why not."""
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace"),
-                                          max_num_fields=10).items()}
+    try:
+        form = {k: v[0] for k, v in parse_qs((await _body(request)).decode(errors="replace"),
+                                              max_num_fields=10).items()}
+    except ValueError:
+        raise HTTPException(400, "not a sign-in form") from None
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not hmac.compare_digest(form.get("csrf", "").encode(), cookie.encode()):
         return _login_page(request, "The form expired: please sign in again.", 403)
     try:
-        token, _ = accounts.sign_in(_engine(request), form.get("user", ""),
-                                    form.get("password", ""), _client(request))
+        token, _ = await run_in_threadpool(  # argon2 takes a while: not on the event loop
+            accounts.sign_in, _engine(request), form.get("user", ""),
+            form.get("password", ""), _client(request))
     except accounts.LoginThrottled as exc:
         return _login_page(request, str(exc), 429)
     except accounts.LoginRefused as exc:
@@ -210,9 +227,9 @@ async def api_decide(request: Request) -> Response:
     body = await _json(request)
     status, note, after = _decision(body)
     try:
-        made = set_status(_engine(request), str(body.get("id", "")), status, note,
-                          session.user, str(body.get("region", "")) or None, None, after,
-                          _client(request))
+        made = await run_in_threadpool(
+            set_status, _engine(request), str(body.get("id", "")), status, note,
+            session.user, str(body.get("region", "")) or None, None, after, _client(request))
     except DecisionConflict as exc:
         return JSONResponse({"conflict": exc.latest}, status_code=409)
     except AlertStoreError as exc:
@@ -236,12 +253,14 @@ async def api_user_change(request: Request) -> dict:
     disabled = body.get("disabled")
     try:
         if body.get("new"):
-            accounts.add_user(_engine(request), name, str(body.get("password") or ""),
-                              str(body.get("role", "viewer")), session.user)
+            await run_in_threadpool(accounts.add_user, _engine(request), name,
+                                    str(body.get("password") or ""),
+                                    str(body.get("role", "viewer")), session.user)
         else:
-            accounts.update_user(_engine(request), name, session.user, body.get("role"),
-                                 None if disabled is None else bool(disabled),
-                                 body.get("password") or None)
+            await run_in_threadpool(accounts.update_user, _engine(request), name, session.user,
+                                    body.get("role"),
+                                    None if disabled is None else bool(disabled),
+                                    body.get("password") or None)
     except AlertStoreError as exc:
         raise HTTPException(400, str(exc)) from None
     return {"ok": True}

@@ -223,3 +223,20 @@ def test_the_basemap_setting_is_checked():
     with pytest.raises(ValueError, match="URL template"):
         UiSettings(basemap="javascript:alert(1)")
     assert UiSettings(basemap="none").basemap == "none"
+
+
+def test_oversized_or_malformed_bodies_are_refused_plainly(client):
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    many = "&".join(f"f{i}=x" for i in range(20)) + f"&csrf={token}"
+    refused = client.post("/login", content=many,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == 400
+    sign_in(client, "ana")
+    huge = client.post("/api/decisions", content=b"{" + b" " * 70_000 + b"}",
+                       headers={"X-CSRF-Token": csrf_of(client),
+                                "Content-Type": "application/json"})
+    assert huge.status_code == 413
+    broken = client.post("/api/decisions", content=b"{not json",
+                         headers={"X-CSRF-Token": csrf_of(client)})
+    assert broken.status_code == 400 and "JSON" in broken.json()["detail"]
