@@ -39,7 +39,7 @@ def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAss
     """
     low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
     campus = features["campus_id"]
-    metered = low.groupby(campus).transform(lambda s: s.sum(min_count=1))
+    metered = campus.map(low.groupby(campus).sum(min_count=1))
     cold_k = features.get("thermal_cold_season_delta_k",
                           pd.Series(np.nan, index=features.index)).to_numpy(dtype=float)
     warm_roof = np.nan_to_num(cold_k, nan=-np.inf) >= NOISE_K
@@ -51,8 +51,31 @@ def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAss
     return pd.Series(np.where(ok, days, np.nan), index=features.index)
 
 
+def exported(scored: pd.DataFrame, export_threshold: float) -> pd.Series:
+    """What goes to candidates.geojson: a score at the threshold, or a frontier-capable campus.
+
+    Never drop what could train a frontier model: such a campus is exported whatever the
+    classifier says (declared or not; candidates.py flags which).
+    """
+    capable = scored["frontier_days"].notna() if "frontier_days" in scored else False
+    keep: pd.Series = (scored["score"] >= export_threshold) | capable
+    return keep
+
+
+def explain(features: pd.DataFrame, model: Model, scores: pd.Series) -> list[list[str]]:
+    """top_reasons of some facilities: the evidence groups whose hiding moves the score most.
+
+    Eight predictions a facility: done only for what is exported (a few hundred of a
+    state's 16,000 buildings).
+    """
+    if not len(features):
+        return []
+    groups = model.reasons(features, base=scores.to_numpy())
+    return [describe(row, g) for (_, row), g in zip(features.iterrows(), groups)]
+
+
 def score(features: pd.DataFrame, model: Model, a: ComputeAssumptions) -> pd.DataFrame:
-    """Class probabilities, score, IT MW, compute and reasons for every facility."""
+    """Class probabilities, score, IT MW and compute for every facility (reasons: explain)."""
     proba = model.probabilities(features)
     out = pd.DataFrame(index=features.index)
     out["score"] = proba["ai_training"]
@@ -65,6 +88,4 @@ def score(features: pd.DataFrame, model: Model, a: ComputeAssumptions) -> pd.Dat
                                                  out["est_it_mw_low"].to_numpy(),
                                                  out["est_it_mw_high"].to_numpy()),
                                 index=features.index))
-    groups = model.reasons(features, base=out["score"].to_numpy())
-    out["top_reasons"] = [describe(row, g) for (_, row), g in zip(features.iterrows(), groups)]
     return out

@@ -9,7 +9,7 @@ import pandas as pd
 
 from detectors.classifier import Model
 from detectors.regional import RegionalParams
-from detectors.scoring import frontier_capable, score
+from detectors.scoring import explain, exported, frontier_capable, score
 from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
@@ -75,6 +75,11 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
     scored["frontier_days"] = frontier_capable(features, scored, a,
                                                ref("frontier_horizon_days").value,
                                                ref("frontier_floor_it_mw").value)
+    keep = exported(scored, opts.export_threshold)
+    with threadpool_limits(limits=SCORE_THREADS):
+        reasons = explain(features[keep], model, scored.loc[keep, "score"])
+    scored["top_reasons"] = pd.Series(reasons, index=scored.index[keep], dtype=object) \
+        .reindex(scored.index)
     info = RunInfo(run_id, model.version, run_time, opts.export_threshold, opts.alert_threshold,
                    opts.declared_within_m)
     return scored, candidate_frame(bundle, features, scored, info)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from detectors.scoring import exported
 from pipelines.bundle.reader import RegionBundle
 
 COORD_DECIMALS = 6  # RFC 7946 advice; about 0.1 m
@@ -118,7 +119,7 @@ def candidate_frame(bundle: RegionBundle, features: pd.DataFrame, scored: pd.Dat
     # Never drop what could train a frontier model: exported whatever the classifier says;
     # a declared one too (flagged declared, not frontier_capable), so a verification team
     # can set what it sees against what was declared (SPEC: no campus over 100 MW left out).
-    keep = (scored["score"] >= info.export_threshold) | capable
+    keep = exported(scored, info.export_threshold)
     ids = scored.index[keep]
     facs = bundle.facilities.loc[ids]
     # A declaration covers a campus: compare its halls' summed low estimate with it.
