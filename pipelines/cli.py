@@ -324,15 +324,18 @@ def _alerts_parser(sub: argparse._SubParsersAction, config: argparse.ArgumentPar
     p = sub.add_parser("alerts", parents=[config],
                        help="the persistent alert queue and people's decisions")
     p.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
+    # --store also after the action, as `users` takes it (SUPPRESS keeps one given before)
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", default=argparse.SUPPRESS, help="alert store URL")
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = acts.add_parser("list", help="alerts, best first")
+    a = acts.add_parser("list", parents=[store], help="alerts, best first")
     a.add_argument("--status", default=None, help="only this status")
     a.add_argument("--min-score", type=float, default=None)
-    a = acts.add_parser("show", help="one alert with its history and decisions")
+    a = acts.add_parser("show", parents=[store], help="one alert with its history and decisions")
     a.add_argument("id", help="facility_id")
     a.add_argument("--region", default=None, help="region name, if the id is in several")
-    a = acts.add_parser("set", help="record a decision: new, investigating, confirmed, "
-                        "dismissed or declared")
+    a = acts.add_parser("set", parents=[store], help="record a decision: new, investigating, "
+                        "confirmed, dismissed or declared")
     a.add_argument("id", help="facility_id")
     a.add_argument("status_value", metavar="STATUS")
     a.add_argument("--note", required=True, help="why")
@@ -340,9 +343,10 @@ def _alerts_parser(sub: argparse._SubParsersAction, config: argparse.ArgumentPar
     a.add_argument("--region", default=None, help="region name, if the id is in several")
     a.add_argument("--true-class", default=None,
                    help="what the site turned out to be; makes the decision a training label")
-    a = acts.add_parser("labels", help="decisions with a class, as training examples (CSV)")
+    a = acts.add_parser("labels", parents=[store],
+                        help="decisions with a class, as training examples (CSV)")
     a.add_argument("out", type=Path, help="output .csv for `computewatch train --labels`")
-    a = acts.add_parser("export", help="the queue with its statuses as GeoJSON")
+    a = acts.add_parser("export", parents=[store], help="the queue with its statuses as GeoJSON")
     a.add_argument("out", type=Path, help="output .geojson")
     p.set_defaults(func=cmd_alerts)
 

@@ -70,6 +70,7 @@ def test_detect_evaluate_and_alert_queue_on_demo(prefect_server, tmp_path, capsy
     assert run(capsys, "alerts", "--store", store, "set", first, "dismissed", "--note",
                "known cloud site", "--by", "ana")[0] == 0
     code, shown, _ = run(capsys, "alerts", "--store", store, "show", first)
+    assert run(capsys, "alerts", "show", first, "--store", store)[1] == shown  # either place
     assert json.loads(shown)["decisions"][0]["note"] == "known cloud site"
     assert run(capsys, "alerts", "--store", store, "set", first, "gone-fishing", "--note",
                "x", "--by", "ana")[0] == 1
