@@ -57,8 +57,8 @@ class ZoneWeights:
 def block_sums(values: np.ndarray, shape: tuple[int, int], block: int) -> np.ndarray:
     """Sums of a flat grid (numbers or booleans) over block x block tiles, as float64, flat.
 
-    Edge tiles are padded with zeros. Rows are summed within each tile row first (contiguous
-    memory), then down the tile: twice as fast as one strided reduction on a state grid.
+    Edge tiles are padded with zeros. Each row is summed along the tile width first (over
+    contiguous memory, into float64), then the rows down each tile.
     """
     grid = values.reshape(shape)
     if grid.dtype == np.bool_:
