@@ -7,8 +7,10 @@ about a second. Matplotlib is not thread-safe and drawing holds the GIL, hence p
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,15 +115,33 @@ def draw_all(jobs: list[tuple[ThermalChart | LoadChart, Path]], workers: int) ->
     """Draw every chart to its path: in up to `workers` processes when there are enough.
 
     The charts are split into one batch per worker (a batch pickles a few chips and series,
-    never the bundle); the files are the same as drawn here, byte for byte.
+    never the bundle); the files are the same as drawn here, byte for byte. Workers are
+    `python -m pipelines.export.charts BATCH` processes, not multiprocessing's: those import
+    the caller's main script again, which breaks any script that calls detect unguarded.
     """
     workers = min(workers, len(jobs) // MIN_CHARTS_PER_WORKER)
     if workers <= 1:
         _draw(jobs)
         return
-    batches = [jobs[i::workers] for i in range(workers)]
-    # spawn, not fork: the parent has threads (the scene pool, Prefect), which fork copies
-    # in whatever state they were.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for done in [pool.submit(_draw, batch) for batch in batches]:
-            done.result()
+    with tempfile.TemporaryDirectory(prefix="cw-charts-") as tmp:
+        children = []
+        for i in range(workers):
+            batch = Path(tmp) / f"batch-{i}.pickle"
+            batch.write_bytes(pickle.dumps(jobs[i::workers]))
+            children.append(subprocess.Popen([sys.executable, "-m", __name__, str(batch)],
+                                             stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.PIPE, text=True))
+        failed = [(child, child.communicate()[1]) for child in children]
+        failed = [(c, err) for c, err in failed if c.returncode != 0]
+    if failed:
+        child, err = failed[0]
+        raise RuntimeError(f"an evidence chart worker failed ({child.returncode}): "
+                           f"{err.strip().splitlines()[-1] if err.strip() else 'no message'}")
+
+
+if __name__ == "__main__":
+    # The batch holds pipelines.export.charts' classes, not this __main__ copy's: draw with
+    # the module's own function so that its isinstance checks see the same classes.
+    from pipelines.export import charts
+
+    charts._draw(pickle.loads(Path(sys.argv[1]).read_bytes()))

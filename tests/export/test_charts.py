@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pipelines.export import charts
 from pipelines.export.charts import LoadChart, ThermalChart, draw_all
@@ -23,27 +24,34 @@ def _jobs(folder, n: int) -> list:
     return jobs
 
 
-def test_a_pool_of_workers_draws_the_same_files(tmp_path, monkeypatch):
+def test_worker_processes_draw_the_same_files(tmp_path, monkeypatch):
     (tmp_path / "here").mkdir()
     (tmp_path / "pool").mkdir()
     here, pooled = _jobs(tmp_path / "here", 8), _jobs(tmp_path / "pool", 8)
     draw_all(here, workers=1)
-    pools = []
-    real = charts.ProcessPoolExecutor
+    started = []
+    real = charts.subprocess.Popen
 
-    def spy(*args, **kwargs):
-        pools.append(args)
-        return real(*args, **kwargs)
+    def spy(argv, **kwargs):
+        started.append(argv)
+        return real(argv, **kwargs)
 
-    monkeypatch.setattr(charts, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(charts.subprocess, "Popen", spy)
     draw_all(pooled, workers=2)
-    assert pools and pools[0][0] == 2  # 16 charts: two workers of 8
+    assert len(started) == 2 and started[0][1:3] == ["-m", "pipelines.export.charts"]
     for (_, a), (_, b) in zip(here, pooled):
         assert a.read_bytes() == b.read_bytes() and a.read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_failing_worker_is_an_error_not_a_silent_gap(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    jobs = _jobs(tmp_path / "a-file", 8)  # a file where the folder should be: workers fail
+    with pytest.raises(RuntimeError, match="evidence chart worker failed"):
+        draw_all(jobs, workers=2)
+
+
 def test_few_charts_are_drawn_here(tmp_path, monkeypatch):
-    monkeypatch.setattr(charts, "ProcessPoolExecutor", None)  # would fail if a pool started
+    monkeypatch.setattr(charts.subprocess, "Popen", None)  # would fail if a worker started
     jobs = _jobs(tmp_path, 3)
     draw_all(jobs, workers=2)
     assert all(path.is_file() for _, path in jobs)
