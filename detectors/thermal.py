@@ -141,13 +141,25 @@ def batch_coverage(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[in
     return fp, ring
 
 
+def open_ground(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
+                ) -> np.ndarray:
+    """Pixels of a grid under none of the footprints (flat): the only ones a ring averages."""
+    return np.asarray(_coverage(footprints, transform, shape).sum(axis=0)).ravel() <= 0
+
+
 def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
-                    shape: tuple[int, int], ring_block: int | None = None) -> ZoneWeights:
-    """Stack batches in order; pixels under any footprint of any batch leave every ring."""
+                    shape: tuple[int, int], ring_block: int | None = None,
+                    background: np.ndarray | None = None) -> ZoneWeights:
+    """Stack batches in order; pixels under any footprint of any batch leave every ring.
+
+    background, when given, is the open ground of the grid from every footprint touching
+    it (a tile's window, where the batches are only the tile's own facilities).
+    """
     block = ring_block or RING_BLOCK
     fp = sparse.vstack([p[0] for p in parts], format="csr")
     ring = sparse.vstack([p[1] for p in parts], format="csr")
-    background = np.asarray(fp.sum(axis=0)).ravel() <= 0
+    if background is None:
+        background = np.asarray(fp.sum(axis=0)).ravel() <= 0
     ring_total = ring @ block_sums(background, shape, block)
     return ZoneWeights(fp.tocsr(), ring.tocsr(), np.asarray(fp.sum(axis=1)).ravel(),
                        np.asarray(ring_total).ravel(), background, shape, block)
@@ -213,11 +225,21 @@ def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) ->
 BACKGROUND_STRIDE = 4
 
 
+def background_samples(kelvin: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """The clear pixels of every BACKGROUND_STRIDE-th row and column, from the first."""
+    k = kelvin[::BACKGROUND_STRIDE, ::BACKGROUND_STRIDE]
+    samples: np.ndarray = k[usable[::BACKGROUND_STRIDE, ::BACKGROUND_STRIDE] & np.isfinite(k)]
+    return samples
+
+
+def background_from_samples(samples: np.ndarray) -> float:
+    """The scene's background level from its samples (NaN when too few are clear)."""
+    return float(np.median(samples)) if samples.size > 1000 // BACKGROUND_STRIDE**2 else np.nan
+
+
 def scene_background_k(kelvin: np.ndarray, usable: np.ndarray) -> float:
     """Median clear-pixel temperature of a scene: how warm the season was (NaN if none)."""
-    k = kelvin[::BACKGROUND_STRIDE, ::BACKGROUND_STRIDE]
-    vals = k[usable[::BACKGROUND_STRIDE, ::BACKGROUND_STRIDE] & np.isfinite(k)]
-    return float(np.median(vals)) if vals.size > 1000 // BACKGROUND_STRIDE**2 else np.nan
+    return background_from_samples(background_samples(kelvin, usable))
 
 
 def sun_sin(lat: float, doy: np.ndarray, local_hour: np.ndarray) -> np.ndarray:

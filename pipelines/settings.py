@@ -115,10 +115,11 @@ class LimitSettings(Strict):
 
     max_grid_pixels: int = Field(Limits.max_grid_pixels, gt=0)
     max_load_file_mb: float = Field(Limits.max_load_file_mb, gt=0)
+    tile_pixels: int | None = Field(None, gt=0)
 
     def limits(self) -> Limits:
         """The reader's plain limits object."""
-        return Limits(self.max_grid_pixels, self.max_load_file_mb)
+        return Limits(self.max_grid_pixels, self.max_load_file_mb, self.tile_pixels)
 
 
 class RegionalSettings(Strict):

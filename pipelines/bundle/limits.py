@@ -20,10 +20,14 @@ class Limits:
     a pixel of temporaries (measured on the `state` preset, 16.4 M pixels), so the default
     of 60 M pixels (a region of about 230 x 230 km) keeps two scenes in flight under 6 GB.
     max_load_file_mb: grid/load.csv is read whole; 2 GB of CSV is about 60 M rows.
+    tile_pixels: when set, the thermal stage reads each scene in tiles of at most this many
+    pixels (overlapping by the background ring's reach) instead of whole: memory follows
+    the tile, not the region (pipelines/detect/tiles.py); the results are the same.
     """
 
     max_grid_pixels: int = 60_000_000
     max_load_file_mb: float = 2048.0
+    tile_pixels: int | None = None
 
 
 DEFAULT_LIMITS = Limits()

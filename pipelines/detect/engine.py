@@ -42,6 +42,7 @@ from pipelines.detect.features import (
     thermal_table,
 )
 from pipelines.detect.stages import DetectOptions, Scored, StageClock, score_and_build
+from pipelines.detect.tiles import TiledWeights, tiled_weights
 from pipelines.export.candidates import clean
 from pipelines.model.store import load_model, model_checksum
 
@@ -224,16 +225,26 @@ class DetectRun:
 
     @cached_property
     def weights_key(self) -> str:
-        """The weights depend on the grid (region.yaml) and the footprints only."""
-        return self.key("weights", self.keys.of("region.yaml", "facilities.geojson"))
+        """The weights depend on the grid (region.yaml), the footprints and the tiling."""
+        return self.key("weights", self.keys.of("region.yaml", "facilities.geojson"),
+                        self.limits.tile_pixels)
 
-    def weights(self) -> ZoneWeights:
-        """Zone weights, built in facility batches (spread over the task runner)."""
+    def weights(self) -> ZoneWeights | TiledWeights:
+        """Zone weights, in facility batches over the task runner, or per tile.
+
+        Per tile when limits.tile_pixels is smaller than the grid (pipelines/detect/tiles.py).
+        """
         key = self.weights_key
         cached = self.cache.get("weights", key)
         if cached is not None:
             return cached
         geoms, grid = self.bundle.facilities.geometry, self.bundle.raster
+        tile = self.limits.tile_pixels
+        if tile and grid.width * grid.height > tile:
+            tiled = tiled_weights(geoms, grid, tile)
+            log.info("thermal: %d tiles of at most %s pixels", len(tiled.tiles), f"{tile:,}")
+            self.cache.put("weights", key, tiled)
+            return tiled
         futures = [self.stages.weights(geoms.iloc[s], grid) for s in facility_batches(len(geoms))]
         weights = combine_weights([self.stages.settle_or_raise(f) for f in futures],
                                   (grid.height, grid.width))
