@@ -100,3 +100,17 @@ def apt_install(package: str, present: Callable[[], object]) -> None:
                        capture_output=True)
         subprocess.run(["apt-get", *wait, "install", "-y", "-qq", package], check=False,
                        env=env, capture_output=True)
+
+
+def four_tiles(bundle) -> int:
+    """limits.tile_pixels that cut a bundle's working grid into 2 x 2 tiles."""
+    import math
+
+    from detectors.thermal import BACKGROUND_STRIDE, RING_BLOCK
+    from pipelines.detect.tiles import halo_pixels
+
+    g = bundle.raster
+    halo = halo_pixels(bundle.facilities.geometry, g.transform.a)
+    step = math.lcm(RING_BLOCK, BACKGROUND_STRIDE)
+    side = -(-max(g.height, g.width) // 2 // step) * step + step
+    return (side + 2 * halo) ** 2

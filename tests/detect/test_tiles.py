@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 
-from detectors.thermal import BACKGROUND_STRIDE, RING_BLOCK, zone_weights
+from detectors.thermal import RING_BLOCK, zone_weights
 from pipelines.bundle.reader import read_bundle
 from pipelines.detect.features import scene_result
-from pipelines.detect.tiles import halo_pixels, plan_tiles, tiled_weights
+from pipelines.detect.tiles import plan_tiles, tiled_weights
 from pipelines.errors import UsageError
 
-from helpers import DEMO, copy_demo
-
-
-def four_tiles(bundle) -> int:
-    """tile_pixels that cut the bundle's grid into 2 x 2 cores."""
-    g = bundle.raster
-    halo = halo_pixels(bundle.facilities.geometry, g.transform.a)
-    step = math.lcm(RING_BLOCK, BACKGROUND_STRIDE)
-    side = -(-max(g.height, g.width) // 2 // step) * step + step
-    return (side + 2 * halo) ** 2
+from helpers import DEMO, copy_demo, four_tiles
 
 
 def test_tiles_own_every_facility_once_and_refuse_a_tile_smaller_than_the_ring():

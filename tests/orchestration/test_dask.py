@@ -29,6 +29,20 @@ def test_dask_local_cluster_matches_default_runner(prefect_server, tmp_path, mon
     assert threads["features"], "the demo has candidates to compare"
     assert dask == threads
 
+    # Scenes read in four tiles on the cluster (limits.tile_pixels): still the same file.
+    from pipelines.bundle.reader import read_bundle
+
+    from helpers import four_tiles
+
+    settings = detect_settings()
+    tiled = settings.model_copy(update={"limits": settings.limits.model_copy(
+        update={"tile_pixels": four_tiles(read_bundle(region))})})
+    monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "cache-dask-tiles"))
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
+                                            "processes": True, "dashboard_address": None})
+    detect_flow.with_options(task_runner=runner)(str(region), str(tmp_path / "tiles"), tiled)
+    assert _without_times(tmp_path / "tiles" / "candidates.geojson") == threads
+
 
 def _without_times(path) -> dict:
     """The collection without first_seen and last_seen (when each run happened)."""
