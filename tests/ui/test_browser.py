@@ -153,3 +153,23 @@ def test_two_analysts_on_one_alert_the_second_sees_the_first_and_confirms(browse
     notes = second.inner_text("#decisions")
     assert "confirmed by ana" in notes and "dismissed by ben" in notes
     assert first.errors == [] and second.errors == []
+
+
+def test_an_admin_adds_a_user_and_changes_a_role_in_the_users_dialog(browser, served, app):
+    from pipelines.alerts.accounts import list_users
+
+    page = open_page(browser, served, "ada")
+    page.click("#users-open")
+    expect(page.locator("#users-table tbody tr")).to_have_count(3)
+    page.fill("#ua-name", "ben")
+    page.select_option("#ua-role", "analyst")
+    page.fill("#ua-password", "a long enough password")
+    page.click("#user-add button")
+    expect(page.locator("#users-table tbody tr")).to_have_count(4)
+    expect(page.locator("#users-message")).to_have_text("ben added")
+    page.locator("#users-table tbody tr", has_text="vic").locator("select").select_option(
+        "analyst")
+    expect(page.locator("#users-message")).to_have_text("vic updated")
+    roles = {u["name"]: u["role"] for u in list_users(app.state.engine)}
+    assert roles == {"ada": "admin", "ana": "analyst", "ben": "analyst", "vic": "analyst"}
+    assert page.errors == []

@@ -349,7 +349,7 @@ async function loadUsers() {
 async function changeUser(change) {
   try {
     await api("api/users", {method: "POST", body: JSON.stringify(change)});
-    $("users-message").textContent = `${change.name} updated`;
+    $("users-message").textContent = `${change.name} ${change.new ? "added" : "updated"}`;
   } catch (error) {
     $("users-message").textContent = error.message;
   }
