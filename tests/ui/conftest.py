@@ -3,6 +3,7 @@ served on loopback for the browser tests."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -46,7 +47,17 @@ def triage_template(tmp_path_factory):
     root = tmp_path_factory.mktemp("triage")
     url = f"sqlite:///{root / 'alerts.sqlite'}"
     settings = load_config().defaults.model_copy(update={"alert_store": url})
-    run_detect(str(DEMO), root / "out", settings)
+    # A cache of its own: the session's shared one would hand this run's scored demo to
+    # tests that check a run computed every stage (tests/export: run_report's stages).
+    shared = os.environ.get("COMPUTEWATCH_CACHE_DIR")
+    os.environ["COMPUTEWATCH_CACHE_DIR"] = str(root / "cache")
+    try:
+        run_detect(str(DEMO), root / "out", settings)
+    finally:
+        if shared is None:
+            os.environ.pop("COMPUTEWATCH_CACHE_DIR")
+        else:
+            os.environ["COMPUTEWATCH_CACHE_DIR"] = shared
     engine = open_store(url)
     record_run(engine, "hostile", "run-h", "2026-01-01T00:00:00+00:00", [_hostile_feature()],
                evidence_dir=str(root / "out" / "evidence"))
