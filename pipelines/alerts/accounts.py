@@ -12,12 +12,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, func, select
 
-from pipelines.alerts.store import audit, sessions, users
+from pipelines.alerts.store import audit, audit_event, sessions, users
 from pipelines.errors import AlertStoreError
 
 ROLES = ("viewer", "analyst", "admin")
@@ -30,8 +31,15 @@ MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_CLIENT = 20
 
 _hasher = PasswordHasher()
-# Verified when the user does not exist, so that an unknown name takes as long as a known one.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user does not exist, so an unknown name takes as long as a known one.
+
+    Made on the first sign-in, not at import: hashing costs tens of milliseconds.
+    """
+    return _hasher.hash(secrets.token_hex(16))
 
 
 class LoginRefused(AlertStoreError):
@@ -68,13 +76,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def record(conn: Connection, event: str, user: str | None, client: str | None = None,
-           detail: str | None = None) -> None:
-    """One line of the audit trail, in the caller's transaction."""
-    conn.execute(audit.insert().values(at=_iso(_now()), user_name=user, event=event,
-                                       client=(client or "")[:100], detail=detail))
-
-
 def check_role(role: str) -> str:
     """The role, or an error listing the roles there are."""
     if role not in ROLES:
@@ -95,7 +96,7 @@ def add_user(engine: Engine, name: str, password: str, role: str, by: str = "cli
             raise AlertStoreError(f"user {name!r} already exists")
         conn.execute(users.insert().values(name=name, password_hash=_hasher.hash(password),
                                            role=role, disabled=0, created_at=_iso(_now())))
-        record(conn, "user_added", by, detail=f"{name} as {role}")
+        audit_event(conn, "user_added", by, detail=f"{name} as {role}")
 
 
 def update_user(engine: Engine, name: str, by: str, role: str | None = None,
@@ -116,7 +117,7 @@ def update_user(engine: Engine, name: str, by: str, role: str | None = None,
             raise AlertStoreError(f"no user {name!r}")
         conn.execute(sessions.delete().where(sessions.c.user_name == name))
         said = ", ".join(f"{k}={v}" for k, v in values.items() if k != "password_hash")
-        record(conn, "user_changed", by, detail=f"{name}: {said or 'password'}")
+        audit_event(conn, "user_changed", by, detail=f"{name}: {said or 'password'}")
 
 
 def list_users(engine: Engine) -> list[dict]:
@@ -141,22 +142,22 @@ def sign_in(engine: Engine, name: str, password: str, client: str) -> tuple[str,
     (without looking at the password) after too many failures for the name or the client.
     """
     with engine.begin() as conn:  # the refusals are recorded (committed), then raised
-        throttled = (_failures(conn, audit.c.user_name, name) >= MAX_FAILURES_PER_USER
+        throttled = (_failures(conn, audit.c.user_name, name[:64]) >= MAX_FAILURES_PER_USER
                      or _failures(conn, audit.c.client, client[:100])
                      >= MAX_FAILURES_PER_CLIENT)
         row = None if throttled else conn.execute(
             select(users).where(users.c.name == name)).first()
         ok = False
         if throttled:
-            record(conn, "login_throttled", name[:64], client)
+            audit_event(conn, "login_throttled", name, client)
         else:
             try:
-                _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+                _hasher.verify(row.password_hash if row else _dummy_hash(), password)
                 ok = row is not None and not row.disabled
             except (VerificationError, InvalidHashError):
                 ok = False
             if not ok:
-                record(conn, "login_failed", name[:64], client)
+                audit_event(conn, "login_failed", name, client)
     if throttled:
         raise LoginThrottled("too many failed sign-ins: wait 15 minutes and try again")
     if not ok or row is None:
@@ -167,7 +168,7 @@ def sign_in(engine: Engine, name: str, password: str, client: str) -> tuple[str,
         conn.execute(sessions.insert().values(
             token_hash=_token_hash(token), user_name=row.name, csrf=csrf,
             created_at=_iso(now), expires_at=_iso(now + timedelta(hours=SESSION_HOURS))))
-        record(conn, "login", row.name, client)
+        audit_event(conn, "login", row.name, client)
         if _hasher.check_needs_rehash(row.password_hash):
             conn.execute(users.update().where(users.c.name == row.name)
                          .values(password_hash=_hasher.hash(password)))
@@ -196,7 +197,7 @@ def sign_out(engine: Engine, token: str, client: str) -> None:
                            .where(sessions.c.token_hash == _token_hash(token))).first()
         conn.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
         if row:
-            record(conn, "logout", row.user_name, client)
+            audit_event(conn, "logout", row.user_name, client)
 
 
 def audit_trail(engine: Engine, limit: int = 200) -> list[dict]:

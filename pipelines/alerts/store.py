@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     Integer,
@@ -282,11 +283,19 @@ def set_status(engine: Engine, facility_id: str, status: str, note: str, by: str
         made = conn.execute(decisions.insert().values(
             region=where, facility_id=facility_id, status=status, note=note, decided_by=by,
             decided_at=now, true_class=true_class))
-        conn.execute(audit.insert().values(
-            at=now, user_name=by[:64], event="decision", client=client[:100],
-            detail=json.dumps({"region": where, "facility_id": facility_id, "status": status,
-                               "note": note, "true_class": true_class})))
+        audit_event(conn, "decision", by, client, json.dumps(
+            {"region": where, "facility_id": facility_id, "status": status, "note": note,
+             "true_class": true_class}), at=now)
         return int(made.inserted_primary_key[0])
+
+
+def audit_event(conn: Connection, event: str, user: str | None, client: str | None = None,
+                detail: str | None = None, at: str | None = None) -> None:
+    """One line of the audit trail (what, who, from where), in the caller's transaction."""
+    conn.execute(audit.insert().values(
+        at=at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        user_name=user[:64] if user else None, event=event, client=(client or "")[:100],
+        detail=detail))
 
 
 def list_alerts(engine: Engine, status: str | None = None, min_score: float | None = None
