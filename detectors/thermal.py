@@ -30,8 +30,12 @@ ANOMALY_K = 2.0
 NOISE_K = 1.0
 MIN_FOOTPRINT_CLEAR = 0.6  # share of a footprint's weight that must be clear to use a scene
 MIN_RING_CLEAR = 0.3
-# The background ring (300 to 800 m out, about 2.7 km2 around a 100 m hall) is weighted on
-# blocks of 4 x 4 working pixels (120 m): TIRS resolves about 100 m (USGS LSDS-1574), so a
+# The background ring, 300 to 800 m out from the footprint (the ring the shipped model was
+# trained with): beyond a campus's own yard and cooling plant, and beyond the 100 m TIRS
+# footprint whose blur spreads a roof's heat (USGS LSDS-1574).
+RING_INNER_M, RING_OUTER_M = 300.0, 800.0
+# The ring (about 2.7 km2 around a 100 m hall) is weighted on blocks of 4 x 4 working
+# pixels (120 m): TIRS resolves about 100 m (USGS LSDS-1574), so a
 # finer ring adds pixels, not information. Pixels under any footprint are still left out one
 # by one (block sums of the masked scene); only the ring's edges move, by at most a block.
 # 1 gives the exact per-pixel ring (docs/evaluation.md compares the two).
@@ -128,7 +132,7 @@ def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
 
 
 def batch_coverage(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
-                   ring_inner_m: float = 300.0, ring_outer_m: float = 800.0,
+                   ring_inner_m: float = RING_INNER_M, ring_outer_m: float = RING_OUTER_M,
                    ring_block: int | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """Footprint coverage (working pixels) and ring coverage (blocks) of one batch."""
     block = ring_block or RING_BLOCK
@@ -166,7 +170,7 @@ def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
 
 
 def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
-                 ring_inner_m: float = 300.0, ring_outer_m: float = 800.0,
+                 ring_inner_m: float = RING_INNER_M, ring_outer_m: float = RING_OUTER_M,
                  ring_block: int | None = None) -> ZoneWeights:
     """Footprint and ring weights of all facilities at once."""
     return combine_weights([batch_coverage(footprints, transform, shape, ring_inner_m,

@@ -125,9 +125,10 @@ def _dedupe_sort(frame: pd.DataFrame, keys: list[str], path: Path,
     if (order != np.arange(len(order))).any():
         log.warn(path, "", "rows are not in timestamp order; sorted", kind="unordered")
     ordered = frame.iloc[order]
+    sorted_codes = [c[order] for c in codes]
     same = np.zeros(len(order), dtype=bool)  # the row repeats the keys of the one before
     if len(order) > 1:
-        same[1:] = np.logical_and.reduce([c[order][1:] == c[order][:-1] for c in codes])
+        same[1:] = np.logical_and.reduce([c[1:] == c[:-1] for c in sorted_codes])
     if same.any():
         grouped = same | np.append(same[1:], False)
         log.warn(path, _rows(ordered.index[grouped].sort_values()),

@@ -240,14 +240,15 @@ class DetectRun:
             return cached
         geoms, grid = self.bundle.facilities.geometry, self.bundle.raster
         tile = self.limits.tile_pixels
+        weights: ZoneWeights | TiledWeights
         if tile and grid.width * grid.height > tile:
-            tiled = tiled_weights(geoms, grid, tile)
-            log.info("thermal: %d tiles of at most %s pixels", len(tiled.tiles), f"{tile:,}")
-            self.cache.put("weights", key, tiled)
-            return tiled
-        futures = [self.stages.weights(geoms.iloc[s], grid) for s in facility_batches(len(geoms))]
-        weights = combine_weights([self.stages.settle_or_raise(f) for f in futures],
-                                  (grid.height, grid.width))
+            weights = tiled_weights(geoms, grid, tile)
+            log.info("thermal: %d tiles of at most %s pixels", len(weights.tiles), f"{tile:,}")
+        else:
+            futures = [self.stages.weights(geoms.iloc[s], grid)
+                       for s in facility_batches(len(geoms))]
+            weights = combine_weights([self.stages.settle_or_raise(f) for f in futures],
+                                      (grid.height, grid.width))
         self.cache.put("weights", key, weights)
         return weights
 

@@ -22,6 +22,7 @@ from affine import Affine
 from detectors.thermal import (
     BACKGROUND_STRIDE,
     RING_BLOCK,
+    RING_OUTER_M,
     ZoneWeights,
     background_from_samples,
     background_samples,
@@ -32,8 +33,6 @@ from detectors.thermal import (
 )
 from pipelines.bundle.imagery import RasterGrid, Scene
 from pipelines.errors import UsageError
-
-RING_OUTER_M = 800.0  # detectors/thermal.py's ring: 300 to 800 m out
 
 
 @dataclass(frozen=True)

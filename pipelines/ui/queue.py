@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from pipelines.alerts.store import alert_detail, alerts, decisions, history, regions
-from pipelines.errors import AlertStoreError, UnsafePathError
+from pipelines.errors import UnsafePathError
 from pipelines.paths import inside, safe_name
 
 # The properties of a candidate the queue carries (the rest is in the alert's detail).
@@ -68,30 +68,35 @@ def detail(engine: Engine, region: str, facility_id: str) -> dict:
     feature = json.loads(found.pop("feature"))
     found.pop("model_features", None)
     found["properties"] = feature.get("properties") or {}
-    found["evidence"] = [k for k in EVIDENCE_FILES
-                         if evidence_file(engine, region, facility_id, k) is not None]
+    found["evidence"] = list(evidence_files(engine, region, facility_id))
     found["latest_decision"] = found["decisions"][-1]["id"] if found["decisions"] else 0
     return found
 
 
-def evidence_file(engine: Engine, region: str, facility_id: str, kind: str) -> Path | None:
-    """The evidence file of a kind for an alert of the store, or None.
+def evidence_files(engine: Engine, region: str, facility_id: str) -> dict[str, Path]:
+    """The evidence files there are for an alert of the store, by kind (EVIDENCE_FILES order).
 
-    The folder is the one the region's last run recorded; the file's name comes from the
+    The folder is the one the region's last run recorded; a file's name comes from the
     facility id through safe_name and from EVIDENCE_FILES, and the result must lie inside
     that folder: nothing of the request becomes a path.
     """
-    if kind not in EVIDENCE_FILES:
-        return None
     with engine.connect() as conn:
         known = conn.execute(select(alerts.c.facility_id).where(
             (alerts.c.region == region) & (alerts.c.facility_id == facility_id))).first()
         folder = conn.execute(select(regions.c.evidence_dir)
                               .where(regions.c.region == region)).scalar()
     if known is None or not folder:
-        return None
+        return {}
     try:
-        path = inside(Path(folder), safe_name(facility_id), EVIDENCE_FILES[kind])
-    except (UnsafePathError, AlertStoreError):
+        paths = {kind: inside(Path(folder), safe_name(facility_id), name)
+                 for kind, name in EVIDENCE_FILES.items()}
+    except UnsafePathError:
+        return {}
+    return {kind: path for kind, path in paths.items() if path.is_file()}
+
+
+def evidence_file(engine: Engine, region: str, facility_id: str, kind: str) -> Path | None:
+    """The evidence file of one kind for an alert of the store, or None."""
+    if kind not in EVIDENCE_FILES:
         return None
-    return path if path.is_file() else None
+    return evidence_files(engine, region, facility_id).get(kind)
