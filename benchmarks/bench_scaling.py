@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import rasterio
+from bench_ring import read_seconds
 
 START, END = "<!-- scaling:start -->", "<!-- scaling:end -->"
 
@@ -46,15 +46,6 @@ def subset(region: Path, dst: Path, every: int, scenes: int) -> Path:
         for part in region.joinpath("imagery").glob(item.stem + "*"):
             _link(part, dst / "imagery" / part.name)
     return dst
-
-
-def read_seconds(region: Path) -> float:
-    """Reading both bands of every scene whole: the floor under any thermal stage."""
-    t = time.perf_counter()
-    for band in sorted((region / "imagery").glob("*.TIF")):
-        with rasterio.open(band) as src:
-            src.read(1)
-    return time.perf_counter() - t
 
 
 def detect(region: Path, out: Path, cache: Path) -> tuple[float, float, dict]:

@@ -320,13 +320,21 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_options(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--store on a command and, through the parent returned, after any of its actions.
+
+    The actions' copy defaults to SUPPRESS, so a --store given before the action is kept.
+    """
+    command.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--store", default=argparse.SUPPRESS, help="alert store URL")
+    return after
+
+
 def _alerts_parser(sub: argparse._SubParsersAction, config: argparse.ArgumentParser) -> None:
     p = sub.add_parser("alerts", parents=[config],
                        help="the persistent alert queue and people's decisions")
-    p.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
-    # --store also after the action, as `users` takes it (SUPPRESS keeps one given before)
-    store = argparse.ArgumentParser(add_help=False)
-    store.add_argument("--store", default=argparse.SUPPRESS, help="alert store URL")
+    store = _store_options(p)
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     a = acts.add_parser("list", parents=[store], help="alerts, best first")
     a.add_argument("--status", default=None, help="only this status")
@@ -401,17 +409,16 @@ def _ui_parsers(sub: argparse._SubParsersAction, config: argparse.ArgumentParser
                    help="proxies whose X-Forwarded-For/-Proto are trusted (default 127.0.0.1)")
     p.set_defaults(func=cmd_ui)
     p = sub.add_parser("users", help="people of the triage web app")
-    store = argparse.ArgumentParser(add_help=False, parents=[config])
-    store.add_argument("--store", default=None, help="alert store URL (default: flows.yaml)")
+    store = _store_options(p)
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    acts.add_parser("list", parents=[store], help="users with their roles")
-    a = acts.add_parser("add", parents=[store], help="add a user; the password is prompted "
-                        "for (twice) or read from the first line of stdin")
+    acts.add_parser("list", parents=[config, store], help="users with their roles")
+    a = acts.add_parser("add", parents=[config, store], help="add a user; the password is "
+                        "prompted for (twice) or read from the first line of stdin")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=["viewer", "analyst", "admin"],
                    help="viewers read, analysts decide, admins also manage users")
-    a = acts.add_parser("set", parents=[store], help="change a user's role, password or "
-                        "whether they may sign in (their open sessions end)")
+    a = acts.add_parser("set", parents=[config, store], help="change a user's role, password "
+                        "or whether they may sign in (their open sessions end)")
     a.add_argument("name")
     a.add_argument("--role", default=None, choices=["viewer", "analyst", "admin"])
     a.add_argument("--password", action="store_true", help="set a new password (prompted)")
