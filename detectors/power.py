@@ -32,6 +32,11 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     door rejects next to none. A campus that would have to draw more than
     max_density_w_m2 per square metre of roof to take the node's load cannot be its only
     customer, and is passed over while a plausible campus is in reach.
+
+    Substations are matched jointly, strongest pull first, one to a campus: a campus whose
+    load a nearer substation already meters does not take a second one while a campus in
+    the second's reach has none (two campuses 800 m apart each have their own supply).
+    Substations left over then join the campus that pulls them most, as a campus fed twice.
     """
     out = np.full(len(node_geoms), -1)
     if len(campus_geoms) == 0 or len(node_geoms) == 0:
@@ -47,10 +52,15 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     pull = campus_area[camp_idx] * heat[camp_idx] / np.maximum(dist, 50.0) ** 2
     mw = np.zeros(len(node_geoms)) if node_mw is None else np.nan_to_num(node_mw)
     plausible = mw[nodes_idx] * 1e6 / campus_area[camp_idx] <= max_density_w_m2
-    best = pd.DataFrame({"node": nodes_idx, "campus": camp_idx, "pull": pull,
-                         "plausible": plausible}) \
-        .sort_values(["plausible", "pull"]).groupby("node").tail(1)
-    out[best["node"].to_numpy()] = best["campus"].to_numpy()
+    order = np.lexsort((-pull, ~plausible))  # plausible first, then the strongest pull
+    fed = np.zeros(len(campus_area), dtype=bool)
+    for node, campus in zip(nodes_idx[order], camp_idx[order]):
+        if out[node] < 0 and not fed[campus]:
+            out[node], fed[campus] = campus, True
+    first = np.unique(nodes_idx[order], return_index=True)[1]
+    best_node, best_campus = nodes_idx[order][first], camp_idx[order][first]
+    left = out[best_node] < 0
+    out[best_node[left]] = best_campus[left]
     return out
 
 

@@ -44,6 +44,11 @@ def ref(key: str) -> Reference:
     return reference_table()[key]
 
 
+def node_max_distance_m() -> float:
+    """How far a dedicated substation may stand from its campus: the table's farthest gap."""
+    return ref("substation_distance_m").high
+
+
 def _range(key: str) -> Range:
     r = ref(key)
     return Range(r.value, r.low, r.high)

@@ -26,6 +26,7 @@ from pipelines.bundle.limits import Limits
 from pipelines.bundle.region import is_lonlat_box
 from pipelines.errors import UsageError
 from pipelines.orchestration.runners import RunnerSettings
+from pipelines.reference import node_max_distance_m
 from pipelines.resources import WORKSPACE
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class DetectSettings(Strict):
     alert_store: str = "sqlite:///.computewatch/alerts.sqlite"
     change_margins: ChangeMargins = ChangeMargins()
     hardware_year: int | None = Field(None, ge=2020, le=2040)
-    node_max_distance_m: float = Field(1500.0, gt=0)
+    node_max_distance_m: float = Field(default_factory=node_max_distance_m, gt=0)
     declared_within_m: float = Field(100.0, ge=0)
     task_runner: RunnerSettings = RunnerSettings()
     limits: LimitSettings = LimitSettings()

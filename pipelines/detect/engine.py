@@ -336,13 +336,15 @@ class DetectRun:
         return result, False
 
 
-def region_features(region: str | Path, node_max_distance_m: float = 1500.0
+def region_features(region: str | Path, node_max_distance_m: float | None = None
                     ) -> tuple[RegionBundle, pd.DataFrame]:
     """A bundle and every facility's features through the detect engine, in this process.
 
     What training and held-out evaluation use, so they see exactly what `detect` sees.
     """
-    opts = DetectOptions(0.0, 0.0, None, node_max_distance_m)
+    opts = DetectOptions(0.0, 0.0, None)
+    if node_max_distance_m is not None:
+        opts.node_max_distance_m = node_max_distance_m
     run = DetectRun(str(region), opts, False, False, NoCache())
     level = log.level
     log.setLevel(max(level, logging.WARNING))  # hundreds of regions: no line per stage

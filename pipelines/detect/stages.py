@@ -14,7 +14,7 @@ from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
 from pipelines.export.reports import RunReport
-from pipelines.reference import compute_assumptions, ref
+from pipelines.reference import compute_assumptions, node_max_distance_m, ref
 
 # The gradient-boosted trees predict in OpenMP threads. Scoring a county region (about
 # 2,000 buildings, the score plus the reasons' batched prediction) took 2.8 to 3.1 s on one
@@ -30,7 +30,7 @@ class DetectOptions:
     export_threshold: float
     alert_threshold: float
     hardware_year: int | None = None
-    node_max_distance_m: float = 1500.0
+    node_max_distance_m: float = field(default_factory=node_max_distance_m)
     declared_within_m: float = 100.0
     regional: RegionalParams = field(default_factory=RegionalParams)
 

@@ -89,3 +89,23 @@ def test_a_load_too_dense_for_a_small_roof_goes_to_the_campus_that_can_hold_it()
     assert attribute_nodes(node, campus, area, 1500, waste).tolist() == [0]
     got = attribute_nodes(node, campus, area, 1500, waste, np.array([600.0]), 7000.0)
     assert got.tolist() == [1]  # 600 MW on 1,600 m2 would be 375 kW/m2
+
+
+def test_a_campus_already_metered_does_not_take_its_neighbours_substation():
+    # A large hot campus and, 800 m east, a smaller one whose own substation stands between
+    # them: alone, that substation pulls hardest toward the big campus.
+    campus = gpd.GeoSeries([shapely.box(0, 0, 500, 400), shapely.box(1300, 0, 1450, 150)])
+    area = campus.area.to_numpy()
+    waste = np.array([8.0, 6.0])
+    own_supply = gpd.GeoSeries([shapely.Point(250, -100)])
+    between = gpd.GeoSeries([shapely.Point(900, 75)])
+    assert attribute_nodes(between, campus, area, 2000, waste).tolist() == [0]
+    both = pd.concat([own_supply, between], ignore_index=True)
+    assert attribute_nodes(both, campus, area, 2000, waste).tolist() == [0, 1]
+
+
+def test_a_second_substation_with_no_other_campus_in_reach_feeds_the_same_campus():
+    campus = gpd.GeoSeries([shapely.box(0, 0, 500, 400)])
+    nodes = gpd.GeoSeries([shapely.Point(250, -100), shapely.Point(600, 200)])
+    got = attribute_nodes(nodes, campus, campus.area.to_numpy(), 2000, np.array([8.0]))
+    assert got.tolist() == [0, 0]
