@@ -42,7 +42,16 @@ from pipelines.detect.features import (
     thermal_table,
 )
 from pipelines.detect.stages import DetectOptions, Scored, StageClock, score_and_build
-from pipelines.detect.tiles import TiledWeights, tiled_weights
+from pipelines.detect.tiles import (
+    Tile,
+    TiledWeights,
+    TileInput,
+    TileScenes,
+    merge_scene,
+    plan_tiles,
+    tile_inputs,
+    tile_scenes,
+)
 from pipelines.export.candidates import clean
 from pipelines.model.store import load_model, model_checksum
 
@@ -81,6 +90,10 @@ class Stages(Protocol):
 
     def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
         """Start one scene's measurement."""
+
+    def tile(self, part: TileInput, grid: RasterGrid, scenes: list[Scene],
+             weights: ZoneWeights | None) -> Any:
+        """Start one tile's measurement of several scenes."""
 
     def footprint_power(self, bundle: RegionBundle, thermal: pd.DataFrame,
                         node_max_distance_m: float) -> tuple:
@@ -130,6 +143,11 @@ class LocalStages:
         """Read one scene and measure every facility."""
         return self._run(scene_result, scene, grid, weights)
 
+    def tile(self, part: TileInput, grid: RasterGrid, scenes: list[Scene],
+             weights: ZoneWeights | None) -> Any:
+        """Read one tile of each scene and measure its facilities."""
+        return self._run(tile_scenes, part, grid, scenes, weights)
+
     def footprint_power(self, bundle: RegionBundle, thermal: pd.DataFrame,
                         node_max_distance_m: float) -> tuple:
         """Footprint and power features."""
@@ -165,6 +183,11 @@ class ThreadStages(LocalStages):
         """Submit one scene."""
         return self.pool.submit(scene_result, scene, grid, weights)
 
+    def tile(self, part: TileInput, grid: RasterGrid, scenes: list[Scene],
+             weights: ZoneWeights | None) -> Any:
+        """Submit one tile of every scene."""
+        return self.pool.submit(tile_scenes, part, grid, scenes, weights)
+
     def settle(self, handle: Any) -> tuple[Any, BaseException | None]:
         """Wait for a submitted stage: (result, None) or (None, its exception)."""
         exc = handle.exception()
@@ -179,8 +202,8 @@ class ThreadStages(LocalStages):
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("thermal scenes"), BarColumn(), MofNCompleteColumn(),
+def _progress(enabled: bool, what: str) -> Progress:
+    return Progress(TextColumn(f"thermal {what}"), BarColumn(), MofNCompleteColumn(),
                     console=Console(stderr=True), transient=True, disable=not enabled)
 
 
@@ -229,36 +252,86 @@ class DetectRun:
         return self.key("weights", self.keys.of("region.yaml", "facilities.geojson"),
                         self.limits.tile_pixels)
 
-    def weights(self) -> ZoneWeights | TiledWeights:
-        """Zone weights, in facility batches over the task runner, or per tile.
+    @cached_property
+    def tiles(self) -> list[Tile] | None:
+        """The thermal stage's tiles when limits.tile_pixels is smaller than the grid."""
+        grid, tile = self.bundle.raster, self.limits.tile_pixels
+        if not tile or grid.width * grid.height <= tile:
+            return None
+        tiles = plan_tiles(self.bundle.facilities.geometry, grid, tile)
+        log.info("thermal: %d tiles of at most %s pixels", len(tiles), f"{tile:,}")
+        return tiles
 
-        Per tile when limits.tile_pixels is smaller than the grid (pipelines/detect/tiles.py).
-        """
+    def weights(self) -> ZoneWeights:
+        """Zone weights of the whole grid, in facility batches over the task runner."""
         key = self.weights_key
         cached = self.cache.get("weights", key)
         if cached is not None:
-            return cached
+            return cached  # type: ignore[no-any-return]
         geoms, grid = self.bundle.facilities.geometry, self.bundle.raster
-        tile = self.limits.tile_pixels
-        weights: ZoneWeights | TiledWeights
-        if tile and grid.width * grid.height > tile:
-            weights = tiled_weights(geoms, grid, tile)
-            log.info("thermal: %d tiles of at most %s pixels", len(weights.tiles), f"{tile:,}")
-        else:
-            futures = [self.stages.weights(geoms.iloc[s], grid)
-                       for s in facility_batches(len(geoms))]
-            weights = combine_weights([self.stages.settle_or_raise(f) for f in futures],
-                                      (grid.height, grid.width))
+        futures = [self.stages.weights(geoms.iloc[s], grid)
+                   for s in facility_batches(len(geoms))]
+        weights = combine_weights([self.stages.settle_or_raise(f) for f in futures],
+                                  (grid.height, grid.width))
         self.cache.put("weights", key, weights)
         return weights
+
+    def measure(self, scenes: list[Scene]) -> list[tuple[Any, BaseException | None]]:
+        """(SceneResult, None) or (None, why it failed) for each scene, a task per scene."""
+        if self.tiles is not None:
+            return self.measure_tiles(self.tiles, scenes)
+        grid = self.bundle.raster
+        shared = self.stages.share(self.weights()) if scenes else None
+        handles = [self.stages.scene(scene, grid, shared) for scene in scenes]
+        done = []
+        with _progress(self.progress and bool(handles), "scenes") as bar:
+            job = bar.add_task("scenes", total=len(handles))
+            for handle in handles:
+                done.append(self.stages.settle(handle))
+                bar.advance(job)
+        return done
+
+    def measure_tiles(self, tiles: list[Tile], scenes: list[Scene]
+                      ) -> list[tuple[Any, BaseException | None]]:
+        """The same, a task per tile: each reads its window of every scene, merged after.
+
+        A tile that fails outright fails every scene it was to read.
+        """
+        if not scenes:
+            return []
+        bundle, grid = self.bundle, self.bundle.raster
+        cached: TiledWeights | None = self.cache.get("weights", self.weights_key)
+        parts = tile_inputs(bundle.facilities.geometry, grid, tiles)
+        handles = [self.stages.tile(part, grid, scenes,
+                                    None if cached is None else cached.weights[i])
+                   for i, part in enumerate(parts)]
+        outs: list[TileScenes] = []
+        broken: BaseException | None = None
+        with _progress(self.progress, "tiles") as bar:
+            job = bar.add_task("tiles", total=len(handles))
+            for handle in handles:
+                out, exc = self.stages.settle(handle)
+                broken = broken or exc
+                outs.append(out)
+                bar.advance(job)
+        if broken is not None:
+            return [(None, broken)] * len(scenes)
+        if cached is None:
+            self.cache.put("weights", self.weights_key, TiledWeights(
+                tiles, [o.weights for o in outs], len(bundle.facilities)))
+        done: list[tuple[Any, BaseException | None]] = []
+        for i, scene in enumerate(scenes):
+            merged = merge_scene(parts, outs, i, len(bundle.facilities))
+            done.append((None, merged) if isinstance(merged, Exception) else
+                        (SceneResult(scene.scene_id, scene.acquired, *merged), None))
+        return done
 
     def thermal(self) -> tuple[pd.DataFrame, list[str], bool]:
         """Per-scene statistics (only scenes not measured before are read), then the table."""
         bundle = self.bundle  # read first, on its own clock: the thermal time excludes it
         t = time.perf_counter()
-        weights = self.weights()
         results: dict[str, SceneResult] = {}
-        todo, shared = [], None
+        todo = []
         for scene in bundle.scenes:
             skey = self.key("scene", self.weights_key,
                             self.keys.scenes.get(scene.item_path.name))
@@ -266,20 +339,15 @@ class DetectRun:
             if hit is not None:
                 results[skey] = hit
             else:
-                shared = shared or self.stages.share(weights)
-                todo.append((skey, scene, self.stages.scene(scene, bundle.raster, shared)))
+                todo.append((skey, scene))
         failed = 0
-        with _progress(self.progress and bool(todo)) as bar:
-            job = bar.add_task("scenes", total=len(todo))
-            for skey, scene, fut in todo:
-                result, exc = self.stages.settle(fut)
-                if exc is None:
-                    results[skey] = result
-                    self.cache.put("scene", skey, result)
-                else:
-                    failed += 1
-                    bundle.scene_failed(scene, exc)
-                bar.advance(job)
+        for (skey, scene), (result, exc) in zip(todo, self.measure([s for _, s in todo])):
+            if exc is None:
+                results[skey] = result
+                self.cache.put("scene", skey, result)
+            else:
+                failed += 1
+                bundle.scene_failed(scene, exc)
         self.scene_counts = {"read": len(todo) - failed, "from_cache": len(results) -
                              (len(todo) - failed), "failed": failed}
         ordered = [results[k] for k in sorted(results, key=lambda k: results[k].acquired)]

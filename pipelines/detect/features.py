@@ -20,7 +20,6 @@ from detectors.thermal import (
 )
 from pipelines.bundle.imagery import RasterGrid, Scene
 from pipelines.bundle.reader import RegionBundle
-from pipelines.detect.tiles import TiledWeights, tiled_scene
 from pipelines.reference import node_max_distance_m, ref
 
 log = logging.getLogger("computewatch")
@@ -46,15 +45,11 @@ def facility_batches(n: int, size: int = FACILITY_BATCH) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]
 
 
-def scene_result(scene: Scene, grid: RasterGrid, weights: ZoneWeights | TiledWeights
-                 ) -> SceneResult:
-    """Read one scene onto the grid (whole, or tile by tile) and compute its statistics.
+def scene_result(scene: Scene, grid: RasterGrid, weights: ZoneWeights) -> SceneResult:
+    """Read one scene onto the grid and compute its statistics.
 
     Raises if the scene is unreadable.
     """
-    if isinstance(weights, TiledWeights):
-        delta, hot, background = tiled_scene(scene, grid, weights)
-        return SceneResult(scene.scene_id, scene.acquired, delta, hot, background)
     kelvin, usable = scene.read(grid)
     return _result(scene, weights, kelvin, usable)
 

@@ -7,11 +7,16 @@ ground excludes every footprint touching the window. Cores start on the ring's b
 and the scene's background samples are taken from the cores only, so every sum runs over
 the same pixels in the same order as on the whole grid: the results are identical, not
 close (tests/detect/test_tiles.py).
+
+A tile is a task of its own (tile_scenes): it reads its window of every new scene and builds
+its weights where it runs, so a cluster's workers share the region without any of them
+holding a whole scene or every footprint's weights; merge_scene puts each scene together.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -92,43 +97,116 @@ def plan_tiles(footprints: gpd.GeoSeries, grid: RasterGrid, tile_pixels: int) ->
     return tiles
 
 
-def tile_weights(footprints: gpd.GeoSeries, grid: RasterGrid, tile: Tile
-                 ) -> ZoneWeights | None:
+@dataclass(frozen=True)
+class TileInput:
+    """What one tile's task needs: its window and the footprints it measures or masks.
+
+    touching holds every footprint touching the window, kept out of its open ground.
+    """
+
+    tile: Tile
+    owned: gpd.GeoSeries
+    touching: gpd.GeoSeries
+
+
+@dataclass
+class TileScenes:
+    """A tile's part of several scenes, and the weights it measured them with.
+
+    Per scene: its facilities' ΔT and hot spot and its core's background samples, or the
+    error reading the scene failed with.
+    """
+
+    weights: ZoneWeights | None
+    delta: list[np.ndarray | None]
+    hot: list[np.ndarray | None]
+    samples: list[np.ndarray | None]
+    errors: list[Exception | None]
+
+
+def tile_inputs(footprints: gpd.GeoSeries, grid: RasterGrid, tiles: list[Tile]
+                ) -> list[TileInput]:
+    """Each tile with only the footprints its task needs, so a cluster ships no more."""
+    parts = []
+    for tile in tiles:
+        owned = footprints.iloc[tile.owned]
+        if not len(tile.owned):
+            parts.append(TileInput(tile, owned, owned))
+            continue
+        t, shape = _window(grid, tile)
+        box = shapely.box(t.c, t.f - shape[0] * t.a, t.c + shape[1] * t.a, t.f)
+        near = np.sort(footprints.sindex.query(box, predicate="intersects"))
+        parts.append(TileInput(tile, owned, footprints.iloc[near]))
+    return parts
+
+
+def _window(grid: RasterGrid, tile: Tile) -> tuple[Affine, tuple[int, int]]:
+    t = grid.transform @ Affine.translation(tile.cols.start, tile.rows.start)
+    return t, (tile.rows.stop - tile.rows.start, tile.cols.stop - tile.cols.start)
+
+
+def tile_weights(part: TileInput, grid: RasterGrid) -> ZoneWeights | None:
     """The weights of a tile's own facilities on its window; open ground from every footprint.
 
     None for a tile with no facility of its own.
     """
-    if not len(tile.owned):
+    if not len(part.owned):
         return None
-    t = grid.transform @ Affine.translation(tile.cols.start, tile.rows.start)
-    shape = (tile.rows.stop - tile.rows.start, tile.cols.stop - tile.cols.start)
-    x0, y1 = t.c, t.f
-    box = shapely.box(x0, y1 - shape[0] * t.a, x0 + shape[1] * t.a, y1)
-    touching = footprints[footprints.intersects(box)]
-    return combine_weights([batch_coverage(footprints.iloc[tile.owned], t, shape)], shape,
-                           background=open_ground(touching, t, shape))
+    t, shape = _window(grid, part.tile)
+    return combine_weights([batch_coverage(part.owned, t, shape)], shape,
+                           background=open_ground(part.touching, t, shape))
 
 
-def tiled_weights(footprints: gpd.GeoSeries, grid: RasterGrid, tile_pixels: int
-                  ) -> TiledWeights:
-    """Every tile's weights."""
-    tiles = plan_tiles(footprints, grid, tile_pixels)
-    return TiledWeights(tiles, [tile_weights(footprints, grid, t) for t in tiles],
-                        len(footprints))
+def tile_scenes(part: TileInput, grid: RasterGrid, scenes: list[Scene],
+                weights: ZoneWeights | None = None,
+                reraise: Callable[[Exception], bool] | None = None) -> TileScenes:
+    """One tile of every scene: the task a cluster runs, reading only the tile's windows.
+
+    Weights are built here unless handed in (from an earlier run's cache). A scene that
+    cannot be read is recorded and the next one read, as a failed scene task would be;
+    reraise picks errors to raise instead, for the task runner to retry the tile.
+    """
+    w = weights if weights is not None else tile_weights(part, grid)
+    tile = part.tile
+    out = TileScenes(w, [], [], [], [])
+    for scene in scenes:
+        try:
+            ((kelvin, usable),) = scene.read_windows(grid, [(tile.rows, tile.cols)])
+            stats = scene_stats(w, kelvin, usable) if w is not None else None
+            samples = background_samples(kelvin[tile.core_rows, tile.core_cols],
+                                         usable[tile.core_rows, tile.core_cols])
+        except Exception as exc:  # noqa: BLE001 - one unreadable scene, as a failed task
+            if reraise is not None and reraise(exc):
+                raise
+            out.delta.append(None)
+            out.hot.append(None)
+            out.samples.append(None)
+            out.errors.append(exc)
+            continue
+        out.delta.append(None if stats is None else stats["delta_k"].to_numpy())
+        out.hot.append(None if stats is None else stats["hotspot_k"].to_numpy())
+        out.samples.append(samples)
+        out.errors.append(None)
+    return out
 
 
-def tiled_scene(scene: Scene, grid: RasterGrid, weights: TiledWeights
-                ) -> tuple[np.ndarray, np.ndarray, float]:
-    """ΔT and hot spot of every facility and the scene's background, reading tile by tile."""
-    delta = np.full(weights.facilities, np.nan)
-    hot = np.full(weights.facilities, np.nan)
+def merge_scene(parts: list[TileInput], outs: list[TileScenes], i: int, facilities: int
+                ) -> tuple[np.ndarray, np.ndarray, float] | Exception:
+    """Scene i whole again, or the first error a tile met reading it.
+
+    Every facility's ΔT and hot spot, and the scene's background from the cores' samples
+    in tile order (the whole grid's order).
+    """
+    delta = np.full(facilities, np.nan)
+    hot = np.full(facilities, np.nan)
     samples = []
-    for tile, w in zip(weights.tiles, weights.weights):
-        ((kelvin, usable),) = scene.read_windows(grid, [(tile.rows, tile.cols)])
-        if w is not None:
-            stats = scene_stats(w, kelvin, usable)
-            delta[tile.owned] = stats["delta_k"].to_numpy()
-            hot[tile.owned] = stats["hotspot_k"].to_numpy()
-        samples.append(background_samples(kelvin[tile.core_rows, tile.core_cols],
-                                          usable[tile.core_rows, tile.core_cols]))
+    for part, out in zip(parts, outs):
+        err = out.errors[i]
+        if err is not None:
+            return err
+        d, h = out.delta[i], out.hot[i]
+        if d is not None and h is not None:
+            delta[part.tile.owned] = d
+            hot[part.tile.owned] = h
+        samples.append(out.samples[i])
     return delta, hot, background_from_samples(np.concatenate(samples))

@@ -1,4 +1,4 @@
-"""Prefect wiring of the detect flow: tasks per facility batch or per scene, never per facility.
+"""Prefect wiring of the detect flow: tasks per facility batch, scene or tile, never per facility.
 
 The run itself lives in pipelines/detect/run.py and its stages in pipelines/detect/engine.py;
 here the stages become Prefect tasks, so the same run spreads over threads or Dask and shows
@@ -24,7 +24,14 @@ from pipelines.bundle.reader import RegionBundle, read_bundle
 from pipelines.detect.engine import batch_weights, footprint_and_power
 from pipelines.detect.features import SceneResult, scene_result
 from pipelines.detect.run import run_detect
-from pipelines.orchestration.retry import RETRIES, retry_delays, retry_transient, settle
+from pipelines.detect.tiles import TileInput, TileScenes, tile_scenes
+from pipelines.orchestration.retry import (
+    RETRIES,
+    is_transient,
+    retry_delays,
+    retry_transient,
+    settle,
+)
 from pipelines.settings import DetectSettings
 
 log = logging.getLogger("computewatch")
@@ -58,6 +65,17 @@ def scene_task(scene: Scene, grid: RasterGrid, weights: ZoneWeights) -> SceneRes
     return scene_result(scene, grid, weights)
 
 
+@task(name="thermal-tile", cache_policy=NONE, retries=RETRIES, retry_jitter_factor=0.5,
+      retry_condition_fn=retry_transient)
+def tile_task(part: TileInput, grid: RasterGrid, scenes: list[Scene],
+              weights: ZoneWeights | None) -> TileScenes:
+    """Read one tile of every scene and measure its facilities; weights built where it runs.
+
+    A transient read error fails the task, to be retried; any other is the scene's alone.
+    """
+    return tile_scenes(part, grid, scenes, weights, reraise=is_transient)
+
+
 @task(name="footprint-and-power", cache_policy=NONE)
 def footprint_power_task(bundle: RegionBundle, thermal: object,
                          node_max_distance_m: float) -> tuple:
@@ -73,6 +91,7 @@ class PrefectStages:
 
     def __init__(self) -> None:
         self.scene_task = scene_task.with_options(retry_delay_seconds=retry_delays())
+        self.tile_task = tile_task.with_options(retry_delay_seconds=retry_delays())
 
     def read(self, region: str, assume_utc: bool, limits: Limits) -> RegionBundle:
         """Read the bundle in a task."""
@@ -89,6 +108,11 @@ class PrefectStages:
     def scene(self, scene: Scene, grid: RasterGrid, weights: Any) -> Any:
         """Submit one scene."""
         return self.scene_task.submit(scene, grid, weights)
+
+    def tile(self, part: TileInput, grid: RasterGrid, scenes: list[Scene],
+             weights: ZoneWeights | None) -> Any:
+        """Submit one tile of every scene."""
+        return self.tile_task.submit(part, grid, scenes, weights)
 
     def footprint_power(self, bundle: RegionBundle, thermal: pd.DataFrame,
                         node_max_distance_m: float) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from detectors.thermal import RING_BLOCK, zone_weights
 from pipelines.bundle.reader import read_bundle
 from pipelines.detect.features import scene_result
-from pipelines.detect.tiles import plan_tiles, tiled_weights
+from pipelines.detect.tiles import merge_scene, plan_tiles, tile_inputs, tile_scenes
 from pipelines.errors import UsageError
 
 from helpers import DEMO, copy_demo, four_tiles
@@ -28,19 +29,50 @@ def test_tiles_own_every_facility_once_and_refuse_a_tile_smaller_than_the_ring()
         plan_tiles(geoms, grid, 10_000)
 
 
-def test_every_scene_read_in_four_tiles_gives_the_whole_scenes_numbers_exactly():
+def _tiles(bundle):
+    geoms, grid = bundle.facilities.geometry, bundle.raster
+    return tile_inputs(geoms, grid, plan_tiles(geoms, grid, four_tiles(bundle)))
+
+
+def test_every_scene_read_in_four_tile_tasks_gives_the_whole_scenes_numbers_exactly():
     bundle = read_bundle(DEMO)
     geoms, grid = bundle.facilities.geometry, bundle.raster
     whole = zone_weights(geoms, grid.transform, (grid.height, grid.width))
-    tiled = tiled_weights(geoms, grid, four_tiles(bundle))
-    assert len(tiled.tiles) == 4
-    for scene in bundle.scenes:
-        a, b = scene_result(scene, grid, whole), scene_result(scene, grid, tiled)
-        assert np.array_equal(a.delta_k, b.delta_k, equal_nan=True), scene.scene_id
-        assert np.array_equal(a.hotspot_k, b.hotspot_k, equal_nan=True), scene.scene_id
-        assert a.background_k == b.background_k or (np.isnan(a.background_k)
-                                                     and np.isnan(b.background_k))
+    parts = _tiles(bundle)
+    assert len(parts) == 4
+    outs = [tile_scenes(part, grid, bundle.scenes) for part in parts]
+    for i, scene in enumerate(bundle.scenes):
+        a = scene_result(scene, grid, whole)
+        delta, hot, background = merge_scene(parts, outs, i, len(geoms))
+        assert np.array_equal(a.delta_k, delta, equal_nan=True), scene.scene_id
+        assert np.array_equal(a.hotspot_k, hot, equal_nan=True), scene.scene_id
+        assert a.background_k == background or (np.isnan(a.background_k)
+                                                and np.isnan(background))
     assert np.isfinite(a.delta_k).sum() > 10  # the comparison covered real numbers
+    # Weights handed back in (an earlier run's, from the cache) give the same numbers.
+    again = tile_scenes(parts[0], grid, bundle.scenes[:1], outs[0].weights)
+    assert np.array_equal(again.delta[0], outs[0].delta[0], equal_nan=True)
+
+
+class _Unreadable:
+    scene_id = "broken"
+
+    def read_windows(self, grid, windows):
+        raise OSError("TIFFReadEncodedTile() failed")
+
+
+def test_an_unreadable_scene_fails_alone_unless_the_runner_should_retry_the_tile():
+    bundle = read_bundle(DEMO)
+    grid = bundle.raster
+    parts = _tiles(bundle)
+    scenes = [bundle.scenes[0], _Unreadable(), bundle.scenes[1]]
+    outs = [tile_scenes(part, grid, scenes) for part in parts]
+    assert isinstance(merge_scene(parts, outs, 1, len(bundle.facilities)), OSError)
+    for i in (0, 2):
+        delta, _, _ = merge_scene(parts, outs, i, len(bundle.facilities))
+        assert np.isfinite(delta).any()
+    with pytest.raises(OSError, match="TIFFReadEncodedTile"):
+        tile_scenes(parts[0], grid, scenes, reraise=lambda exc: True)
 
 
 def test_detect_in_tiles_exports_the_same_candidates(tmp_path, monkeypatch):
@@ -67,3 +99,11 @@ def test_detect_in_tiles_exports_the_same_candidates(tmp_path, monkeypatch):
 
     assert features(tmp_path / "whole") == features(tmp_path / "tiled")
     assert report["counts"]["alerts"] >= 1
+    # Scenes new to a later run are read by tiles handed their weights from the cache.
+    cache = tmp_path / "cache-tiled"
+    assert list((cache / "weights").glob("*.pkl"))
+    for stage in ("scene", "features", "scored"):
+        shutil.rmtree(cache / stage)
+    again = run_detect(str(region), tmp_path / "again", tiled)
+    assert again["scenes_this_run"]["read"] == report["scenes_this_run"]["read"] > 0
+    assert features(tmp_path / "again") == features(tmp_path / "whole")

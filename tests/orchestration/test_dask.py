@@ -40,8 +40,34 @@ def test_dask_local_cluster_matches_default_runner(prefect_server, tmp_path, mon
     monkeypatch.setenv("COMPUTEWATCH_CACHE_DIR", str(tmp_path / "cache-dask-tiles"))
     runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
                                             "processes": True, "dashboard_address": None})
-    detect_flow.with_options(task_runner=runner)(str(region), str(tmp_path / "tiles"), tiled)
+    report = detect_flow.with_options(task_runner=runner)(str(region), str(tmp_path / "tiles"),
+                                                          tiled)
     assert _without_times(tmp_path / "tiles" / "candidates.geojson") == threads
+    assert _task_names(report["flow_run_id"]) == {"thermal-tile": 4}  # a task a tile
+
+
+def _task_names(flow_run_id: str) -> dict[str, int]:
+    """How many of the flow run's thermal tasks ran, by task name.
+
+    Task runs reach the server as events, shortly after they end: asked again until there.
+    """
+    import time
+    from collections import Counter
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    runs_of = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    names: Counter = Counter()
+    with get_client(sync_client=True) as client:
+        for _ in range(50):
+            runs = client.read_task_runs(flow_run_filter=runs_of)
+            names = Counter(r.name.rsplit("-", 1)[0] for r in runs
+                            if r.name.startswith("thermal"))
+            if sum(names.values()) >= 4:
+                break
+            time.sleep(0.2)
+    return dict(names)
 
 
 def _without_times(path) -> dict:
