@@ -6,8 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 CAMPUS_GAP_M = 100.0  # halls of one campus stand within a service road of each other
 HV_VOLTS = 100_000.0  # transmission lines (100 kV and up) feed large loads directly
@@ -17,6 +15,9 @@ INDUSTRIAL_TAGS = {"industrial", "warehouse", "container", "factory", "manufactu
 
 def campus_labels(geoms: gpd.GeoSeries, gap_m: float = CAMPUS_GAP_M) -> np.ndarray:
     """Group footprints within gap_m of each other into campuses (connected components)."""
+    from scipy import sparse  # 0.15 s to import: only when features are computed
+    from scipy.sparse.csgraph import connected_components
+
     tree = shapely.STRtree(geoms.values)
     left, right = tree.query(geoms.values, predicate="dwithin", distance=gap_m)
     n = len(geoms)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,9 @@ from affine import Affine
 from exactextract import exact_extract
 from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
-from scipy import sparse
+
+if TYPE_CHECKING:  # scipy.sparse takes 0.15 s to load: a re-run served from cache needs none
+    from scipy import sparse
 
 # TIRS resolves about 100 m (USGS LSDS-1574): a footprint under one native pixel is unresolved.
 RESOLVABLE_M2 = 100.0 * 100.0
@@ -115,6 +118,8 @@ class _WkbSource(FeatureSource):  # type: ignore[misc]
 def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
               ) -> sparse.csr_matrix:
     """Exact partial-pixel coverage of each geometry as a (geometry x pixel) CSR matrix."""
+    from scipy import sparse
+
     h, w = shape
     x0, y1 = transform.c, transform.f
     raster = NumPyRasterSource(np.zeros((h, w), dtype=np.uint8), xmin=x0,
@@ -160,6 +165,8 @@ def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
     it (a tile's window, where the batches are only the tile's own facilities).
     """
     block = ring_block or RING_BLOCK
+    from scipy import sparse
+
     fp = sparse.vstack([p[0] for p in parts], format="csr")
     ring = sparse.vstack([p[1] for p in parts], format="csr")
     if background is None:

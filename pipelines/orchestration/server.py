@@ -28,8 +28,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from pipelines.errors import ServerError
 
 log = logging.getLogger("computewatch")
@@ -78,6 +76,8 @@ def _state() -> dict | None:
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     """True when the API answers its health check."""
+    import httpx  # 0.1 s to import: only when a server is in play
+
     try:
         return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
