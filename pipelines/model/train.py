@@ -39,8 +39,11 @@ log = logging.getLogger("computewatch")
 TRAIN_SEED_BASE, CAL_SEED_BASE = 100_000, 200_000
 EVAL_SEEDS = (910_001, 910_002, 910_003)
 CACHE_DIR = WORKSPACE / ".cache" / "training"
-CODE_DIRS = ("pipelines/sources/simulate", "pipelines/bundle", "detectors",
-             "pipelines/detect/features.py", "pipelines/detect/engine.py")
+# What a region's feature table depends on: the simulator, the bundle reader and the feature
+# path. Not the classifier, scoring or compute modules: a model change keeps the tables.
+CODE_DIRS = ("pipelines/sources/simulate", "pipelines/bundle", "detectors/thermal.py",
+             "detectors/power.py", "detectors/footprint.py", "pipelines/detect/features.py",
+             "pipelines/detect/engine.py", "pipelines/detect/tiles.py")
 
 
 def region_table(seed: int, preset: str, cache_dir: Path | None = None,
