@@ -57,6 +57,12 @@ MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_per
 # 150,000 m2 (reference table ai_hall_area_m2), campuses over 1 km2 (IM3 atlas: the largest
 # exceed 1 km2) capped at 1.5 km2.
 SIZE_CAPS = {"footprint_m2": 150_000.0, "campus_area_m2": 1_500_000.0}
+# A campus's size may raise a building's score, never lower it: one building of this size
+# can hold a frontier cluster on its own (xAI Colossus 1 runs in a former factory of about
+# 73,000 m2; issue 10), so a lone hall counts as a campus of that size. Without the floor the
+# scorer learned "small campus, not AI" from the simulator and dismissed a metered 14,000 m2
+# hall drawing a flat 2.6 kW/m2 (the demo's F000001) as a warehouse.
+SIZE_FLOORS = {"campus_area_m2": 73_000.0}
 # A building's own evidence that lets its campus count: a cold-season roof at least this much
 # above its surroundings (the heat-island floor that survives TIRS blurring; ANOMALY_K in
 # detectors/thermal.py), or a metered share of a substation's load.
@@ -84,12 +90,13 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.
     """The model's input in a fixed column order; missing evidence stays NaN.
 
     Campus features are gated by the building's own evidence and sizes are capped at the
-    largest real ones, for training and scoring alike.
+    largest real ones (campus area floored at one frontier building's), for training and
+    scoring alike.
     """
     frame = gate_campus_features(features).reindex(columns=columns).astype(float)
     for col, cap in SIZE_CAPS.items():
         if col in frame:
-            frame[col] = frame[col].clip(upper=cap)
+            frame[col] = frame[col].clip(lower=SIZE_FLOORS.get(col), upper=cap)
     matrix: np.ndarray = frame.to_numpy()
     return matrix
 

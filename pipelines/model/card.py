@@ -130,7 +130,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         f"model ({', '.join(CLASSES)}) shares what the scorer leaves among the other four. "
         "Missing evidence stays NaN with has_grid / has_thermal / has_price flags; sizes are "
         "capped at the largest real halls and campuses; campus area counts only for "
-        "buildings that are hot in the cold season or metered. Three quantile regressors "
+        "buildings that are hot in the cold season or metered, and never below one "
+        "frontier building's 73,000 m2 (a lone hall is not penalised for standing alone). "
+        "Three quantile regressors "
         "(10%, 50%, 90%) give IT MW from heat and footprint alone, used for sites with no "
         "grid meter.", "",
         "## Training data",
