@@ -64,8 +64,9 @@ class ZoneWeights:
 def block_sums(values: np.ndarray, shape: tuple[int, int], block: int) -> np.ndarray:
     """Sums of a flat grid (numbers or booleans) over block x block tiles, as float64, flat.
 
-    Edge tiles are padded with zeros. Each row is summed along the tile width first (over
-    contiguous memory, into float64), then the rows down each tile.
+    Edge tiles are padded with zeros. Each row is summed along the tile width first (into
+    float64), then the rows down each tile, one strided slice at a time, in the same order
+    as a reduction: numpy's reduce over an axis of four costs two to four times as much.
     """
     grid = values.reshape(shape)
     if grid.dtype == np.bool_:
@@ -76,8 +77,14 @@ def block_sums(values: np.ndarray, shape: tuple[int, int], block: int) -> np.nda
         padded = np.zeros((bh * block, bw * block), dtype=grid.dtype)
         padded[:h, :w] = grid
         grid = padded
-    across = grid.reshape(bh * block, bw, block).sum(axis=2, dtype=np.float64)
-    sums: np.ndarray = across.reshape(bh, block, bw).sum(axis=1)
+    cols = grid.reshape(bh * block, bw, block)
+    across = cols[:, :, 0].astype(np.float64)
+    for k in range(1, block):
+        across += cols[:, :, k]
+    rows = across.reshape(bh, block, bw)
+    sums: np.ndarray = rows[:, 0].copy()
+    for k in range(1, block):
+        sums += rows[:, k]
     return sums.ravel()
 
 
