@@ -267,7 +267,7 @@ class DetectRun:
         key = self.weights_key
         cached = self.cache.get("weights", key)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         geoms, grid = self.bundle.facilities.geometry, self.bundle.raster
         futures = [self.stages.weights(geoms.iloc[s], grid)
                    for s in facility_batches(len(geoms))]
