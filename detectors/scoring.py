@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from detectors.classifier import CLASSES, Model
+from detectors.classifier import CLASSES, OWN_HEAT_K, Model
 from detectors.compute import ComputeAssumptions, compute_capacity, it_mw_from_facility
 from detectors.reasons import describe
 from detectors.thermal import NOISE_K
@@ -29,23 +29,26 @@ def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAss
                      horizon_days: float, floor_it_mw: float) -> pd.Series:
     """Buildings whose campus could train a frontier model, by its conservative estimate.
 
-    The campus's low IT estimate (the metered halls' est_it_mw_low summed; a hall known only
-    from heat counts alone, since a learned heat-to-MW model sums to noise over many roofs,
-    and only when its roof is warmer than the sensor's noise in the cold season: else the
-    estimate is the footprint's size prior, not evidence) must reach the threshold FLOP within
-    horizon_days at the slow end of the compute interval, and reach floor_it_mw: below that,
-    heat and a shared meter cannot tell compute from other load. Returns, per facility, the
-    campus's days to the threshold where capable, else NaN.
+    The campus's low IT estimate must reach the threshold FLOP within horizon_days at the
+    slow end of the compute interval, and reach floor_it_mw: below that, heat and a shared
+    meter cannot tell compute from other load. The estimate sums the metered halls'
+    est_it_mw_low, and the heat-only estimates of halls with heat of their own in the cold
+    season (OWN_HEAT_K, as the campus gate asks); a hall only warmer than the sensor's noise
+    counts alone, since a learned heat-to-MW model sums to noise over many lukewarm roofs,
+    and a colder one not at all (its estimate is the footprint's size prior, not evidence).
+    Returns, per facility, the campus's days to the threshold where capable, else NaN.
     """
     low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
     campus = features["campus_id"]
     metered = campus.map(low.groupby(campus).sum(min_count=1))
-    cold_k = features.get("thermal_cold_season_delta_k",
-                          pd.Series(np.nan, index=features.index)).to_numpy(dtype=float)
-    warm_roof = np.nan_to_num(cold_k, nan=-np.inf) >= NOISE_K
-    thermal = scored["est_it_mw_low"].where((scored["est_it_mw_basis"] == "thermal")
-                                            & warm_roof)
-    campus_mw = pd.concat([metered, thermal], axis=1).max(axis=1).to_numpy()
+    cold_k = np.nan_to_num(features.get(
+        "thermal_cold_season_delta_k", pd.Series(np.nan, index=features.index)
+    ).to_numpy(dtype=float), nan=-np.inf)
+    from_heat = scored["est_it_mw_basis"] == "thermal"
+    thermal = scored["est_it_mw_low"].where(from_heat & (cold_k >= NOISE_K))
+    hot = scored["est_it_mw_low"].where(from_heat & (cold_k >= OWN_HEAT_K))
+    hot_campus = campus.map(hot.groupby(campus).sum(min_count=1))
+    campus_mw = pd.concat([metered, thermal, hot_campus], axis=1).max(axis=1).to_numpy()
     days = compute_capacity(campus_mw, a, campus_mw, campus_mw)["days_to_1e25_flop_high"]
     ok = (campus_mw >= floor_it_mw) & (days <= horizon_days)
     return pd.Series(np.where(ok, days, np.nan), index=features.index)

@@ -21,12 +21,15 @@ def test_metered_halls_of_a_campus_add_up():
     assert np.isnan(days[3])  # 8 MW alone: under the 20 MW floor
 
 
-def test_heat_alone_counts_per_hall_never_summed_over_roofs():
-    features = pd.DataFrame({"campus_id": [0] * 9 + [1], "thermal_cold_season_delta_k": 5.0})
-    scored = scored_rows(["thermal"] * 10, [4.0] * 9 + [40.0])
+def test_heat_estimates_add_up_only_over_halls_with_heat_of_their_own():
+    features = pd.DataFrame({"campus_id": [0] * 9 + [1] + [2] * 3,
+                             "thermal_cold_season_delta_k": [1.5] * 10 + [4.0] * 3})
+    scored = scored_rows(["thermal"] * 13, [4.0] * 9 + [40.0] + [8.0] * 3)
     days = frontier_capable(features, scored, A, 90, 20)
-    assert days[:9].isna().all()  # nine warm warehouses are not a 36 MW campus
-    assert days[9] > 0
+    assert days[:9].isna().all()  # nine lukewarm warehouses are not a 36 MW campus
+    assert days[9] > 0  # one lukewarm hall counts alone
+    assert days[10:].notna().all()  # three halls 4 K above their surroundings in the cold
+    # season: a 24 MW campus, though none reaches the floor alone
 
 
 def test_a_heat_estimate_counts_only_for_a_roof_warmer_than_the_sensor_noise():
