@@ -56,9 +56,10 @@ from pipelines.export.candidates import clean
 from pipelines.model.store import load_model, model_checksum
 
 log = logging.getLogger("computewatch")
+# The code a stage's result depends on. Not the Prefect wiring (orchestration/flows.py): it
+# runs these same stages, so editing it must not throw away every cached scene.
 DETECT_CODE = ("detectors", "pipelines/bundle", "pipelines/detect",
-               "pipelines/orchestration/flows.py", "pipelines/export/candidates.py",
-               "pipelines/reference.py")
+               "pipelines/export/candidates.py", "pipelines/reference.py")
 
 
 class NoCache:
