@@ -44,7 +44,6 @@ from pipelines.detect.features import (
 from pipelines.detect.stages import DetectOptions, Scored, StageClock, score_and_build
 from pipelines.detect.tiles import (
     Tile,
-    TiledWeights,
     TileInput,
     TileScenes,
     merge_scene,
@@ -279,13 +278,15 @@ class DetectRun:
 
     def measure(self, scenes: list[Scene]) -> list[tuple[Any, BaseException | None]]:
         """(SceneResult, None) or (None, why it failed) for each scene, a task per scene."""
+        if not scenes:
+            return []
         if self.tiles is not None:
             return self.measure_tiles(self.tiles, scenes)
         grid = self.bundle.raster
-        shared = self.stages.share(self.weights()) if scenes else None
+        shared = self.stages.share(self.weights())
         handles = [self.stages.scene(scene, grid, shared) for scene in scenes]
         done = []
-        with _progress(self.progress and bool(handles), "scenes") as bar:
+        with _progress(self.progress, "scenes") as bar:
             job = bar.add_task("scenes", total=len(handles))
             for handle in handles:
                 done.append(self.stages.settle(handle))
@@ -296,15 +297,13 @@ class DetectRun:
                       ) -> list[tuple[Any, BaseException | None]]:
         """The same, a task per tile: each reads its window of every scene, merged after.
 
-        A tile that fails outright fails every scene it was to read.
+        A tile that fails outright fails every scene it was to read. The tiles' weights are
+        cached as a list in tile order (the weights key covers the tiling).
         """
-        if not scenes:
-            return []
         bundle, grid = self.bundle, self.bundle.raster
-        cached: TiledWeights | None = self.cache.get("weights", self.weights_key)
+        cached: list[ZoneWeights | None] | None = self.cache.get("weights", self.weights_key)
         parts = tile_inputs(bundle.facilities.geometry, grid, tiles)
-        handles = [self.stages.tile(part, grid, scenes,
-                                    None if cached is None else cached.weights[i])
+        handles = [self.stages.tile(part, grid, scenes, None if cached is None else cached[i])
                    for i, part in enumerate(parts)]
         outs: list[TileScenes] = []
         broken: BaseException | None = None
@@ -318,8 +317,7 @@ class DetectRun:
         if broken is not None:
             return [(None, broken)] * len(scenes)
         if cached is None:
-            self.cache.put("weights", self.weights_key, TiledWeights(
-                tiles, [o.weights for o in outs], len(bundle.facilities)))
+            self.cache.put("weights", self.weights_key, [o.weights for o in outs])
         done: list[tuple[Any, BaseException | None]] = []
         for i, scene in enumerate(scenes):
             merged = merge_scene(parts, outs, i, len(bundle.facilities))

@@ -20,7 +20,7 @@ from detectors.thermal import (
 )
 from pipelines.bundle.imagery import RasterGrid, Scene
 from pipelines.bundle.reader import RegionBundle
-from pipelines.reference import node_max_distance_m, ref
+from pipelines.reference import ref
 
 log = logging.getLogger("computewatch")
 FACILITY_BATCH = 2000  # facilities per weights task: a few seconds of exactextract each
@@ -88,7 +88,7 @@ def footprint_table(bundle: RegionBundle) -> pd.DataFrame:
 
 
 def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataFrame,
-                max_distance_m: float | None = None) -> pd.DataFrame:
+                max_distance_m: float) -> pd.DataFrame:
     """Grid features: campuses attributed to metered substations, their load described."""
     end = bundle.period[1]
     offset = (bundle.region.bbox[0] + bundle.region.bbox[2]) / 2 / 15.0
@@ -104,8 +104,7 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataF
         range(len(campus_area))).to_numpy()
     node_mw = nodes["node_mean_mw"].reindex(subs.index).to_numpy()
     node_campus = pd.Series(attribute_nodes(subs.geometry, campus_geoms, campus_area,
-                                            max_distance_m or node_max_distance_m(), waste,
-                                            node_mw, MAX_DENSITY_W_M2),
+                                            max_distance_m, waste, node_mw, MAX_DENSITY_W_M2),
                             index=subs.index)
     table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
     table.index = bundle.facilities.index

@@ -51,15 +51,6 @@ class Tile:
     owned: np.ndarray
 
 
-@dataclass(frozen=True)
-class TiledWeights:
-    """Zone weights per tile, for scenes read tile by tile."""
-
-    tiles: list[Tile]
-    weights: list[ZoneWeights | None]
-    facilities: int
-
-
 def halo_pixels(footprints: gpd.GeoSeries, resolution: float) -> int:
     """How far a ring reaches beyond a core, in pixels, rounded up to whole ring blocks."""
     b = footprints.bounds
