@@ -31,14 +31,16 @@ CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
 # the simulator's placement rules are not the world's); the metered MW, the node's or the
 # building's share (a 30 MW flat load is as much an AI hall as a 300 MW one: Colossus 1
 # began at 44 MW, Meta Prometheus draws 691 MW; a model trained where halls are small
-# learns "hundreds of MW = smelter" from it). Metered density carries the physics.
+# learns "hundreds of MW = smelter" from it). Metered density carries the physics. Whether a
+# hall spans one TIRS pixel: a step in size that slipped past the monotone footprint (a model
+# trained on small halls marked every resolved one down; docs/evaluation.md, cw-0.5.0).
 FEATURE_GROUPS: dict[str, list[str]] = {
     "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "dips_per_30d"],
     "price": ["price_response", "price_spike_ratio", "has_price"],
     "power_size": ["power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_solar_slope_k",
-                "thermal_persistence", "thermal_hotspot_k", "thermal_resolved", "has_thermal"],
+                "thermal_persistence", "thermal_hotspot_k", "has_thermal"],
     # The number of halls is left out: campuses of one hall (xAI Colossus 1) and of a dozen
     # are both real, and warehouse parks have many buildings; only the gated campus area
     # (a building with its own evidence standing among others) enters.

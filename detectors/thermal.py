@@ -23,8 +23,6 @@ from exactextract.raster import NumPyRasterSource
 if TYPE_CHECKING:  # scipy.sparse takes 0.15 s to load: a re-run served from cache needs none
     from scipy import sparse
 
-# TIRS resolves about 100 m (USGS LSDS-1574): a footprint under one native pixel is unresolved.
-RESOLVABLE_M2 = 100.0 * 100.0
 # Per-scene ΔT counts as a clear anomaly above 2 K: the mean data-centre heat island
 # (Marinoni et al., arXiv 2603.20897) and well above the 0.25 to 1 K ST_QA uncertainty.
 ANOMALY_K = 2.0
@@ -313,7 +311,7 @@ def _season_masks(used: np.ndarray, background_k: np.ndarray
 
 
 def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.ndarray,
-                     area_m2: np.ndarray, sun: np.ndarray | None = None) -> pd.DataFrame:
+                     sun: np.ndarray | None = None) -> pd.DataFrame:
     """Across scenes (facility x scene arrays): median ΔT, cold- and warm-season ΔT, persistence.
 
     The cold season is the coldest third of a facility's clear scenes by their background
@@ -345,5 +343,4 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
         "thermal_cold_season_delta_k": cold_d,
         "thermal_warm_season_delta_k": warm_d, "thermal_persistence": persistence,
         "thermal_hotspot_k": hot, "thermal_scenes_used": n_used.astype(int),
-        "thermal_anomalous_scenes": (np.nan_to_num(deltas, nan=-99) > ANOMALY_K).sum(axis=1),
-        "thermal_resolved": area_m2 >= RESOLVABLE_M2})
+        "thermal_anomalous_scenes": (np.nan_to_num(deltas, nan=-99) > ANOMALY_K).sum(axis=1)})

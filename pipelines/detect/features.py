@@ -73,7 +73,7 @@ def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFr
     lon0, lat0, lon1, lat1 = bundle.region.bbox
     sun = solar_elevation_sin((lat0 + lat1) / 2, (lon0 + lon1) / 2,
                               pd.DatetimeIndex([r.acquired for r in results]))
-    table = aggregate_scenes(deltas, hots, background, bundle.facilities.area.to_numpy(), sun)
+    table = aggregate_scenes(deltas, hots, background, sun)
     table.index = bundle.facilities.index
     used = np.isfinite(deltas)
     ids = np.array([r.scene_id for r in results])

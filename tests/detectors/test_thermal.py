@@ -103,12 +103,11 @@ def test_partial_pixel_coverage_is_weighted():
 def test_cold_season_uses_coldest_third_of_scenes():
     deltas = np.array([[6.0, 6.5, 7.0, 12.0, 14.0, 13.0], [0.0, 0.5, 0.2, 9.0, 10.0, 8.0]])
     background = np.array([270.0, 272.0, 271.0, 300.0, 305.0, 302.0])
-    agg = aggregate_scenes(deltas, deltas + 2, background, np.array([20_000.0, 5_000.0]))
+    agg = aggregate_scenes(deltas, deltas + 2, background)
     assert agg["thermal_cold_season_delta_k"].tolist() == [6.5, 0.1]  # scenes 0 and 2
     assert agg["thermal_warm_season_delta_k"].tolist() == [13.5, 9.0]  # scenes 4 and 5
     assert agg["thermal_scenes_used"].tolist() == [6, 6]
     assert agg["thermal_persistence"].tolist() == [1.0, 0.5]
-    assert agg["thermal_resolved"].tolist() == [True, False]
 
 
 def test_cold_season_is_the_facilitys_own_coldest_clear_scenes():
@@ -116,15 +115,14 @@ def test_cold_season_is_the_facilitys_own_coldest_clear_scenes():
     nan = np.nan
     deltas = np.array([[nan, nan, 8.0, 9.0, 15.0, 16.0], [3.0, 3.5, 4.0, 5.0, 9.0, 10.0]])
     background = np.array([260.0, 262.0, 275.0, 280.0, 300.0, 302.0])
-    agg = aggregate_scenes(deltas, deltas, background, np.array([2e4, 2e4]))
+    agg = aggregate_scenes(deltas, deltas, background)
     assert agg["thermal_cold_season_delta_k"].tolist() == [8.5, 3.25]
     assert agg["thermal_warm_season_delta_k"].tolist() == [15.5, 9.5]
 
 
 def test_no_clear_scene_gives_nulls_not_zeros():
     deltas = np.full((2, 3), np.nan)
-    agg = aggregate_scenes(deltas, deltas, np.array([280.0, 281.0, np.nan]),
-                           np.array([1e4, 1e4]))
+    agg = aggregate_scenes(deltas, deltas, np.array([280.0, 281.0, np.nan]))
     assert agg["thermal_delta_k"].isna().all()
     assert agg["thermal_persistence"].isna().all()
     assert agg["thermal_scenes_used"].tolist() == [0, 0]
