@@ -27,7 +27,7 @@ from pipelines.cache import StageCache, key_of
 from pipelines.detect.engine import DetectRun, Stages
 from pipelines.detect.stages import run_report
 from pipelines.export.candidates import with_states
-from pipelines.export.evidence import write_packets
+from pipelines.export.evidence import EVIDENCE_DIR, write_packets
 from pipelines.export.files import write_candidates, write_regional
 from pipelines.export.geojson import feature_collection
 from pipelines.export.reports import write_report
@@ -43,16 +43,19 @@ def _publish(run: DetectRun, candidates: gpd.GeoDataFrame, out: Path, evidence: 
              regional: gpd.GeoDataFrame | None, workers: int) -> dict[str, str]:
     """Evidence packets for the alerts (only those whose inputs changed), then the files.
 
-    The candidates stay one GeoDataFrame; its GeoJSON form is made from it at write time.
+    The GeoJSON form is made once; each packet's path joins the frame and the collection.
     Charts are drawn in up to `workers` processes (the run's thread cap).
     """
     t = time.perf_counter()
-    packets = write_packets(lambda: run.bundle, feature_collection(candidates), out,
-                            run.scored_key, workers) if evidence else {}
+    collection = feature_collection(candidates)
+    packets = write_packets(lambda: run.bundle, collection, out, run.scored_key,
+                            workers) if evidence else {}
     candidates["evidence"] = [packets.get(fid) for fid in candidates["facility_id"]]
+    for feature in collection["features"]:
+        feature["properties"]["evidence"] = packets.get(feature["id"])
     run.clock.add("evidence", time.perf_counter() - t)
     t = time.perf_counter()
-    outputs = write_candidates(candidates, feature_collection(candidates), out)
+    outputs = write_candidates(candidates, collection, out)
     if regional is not None and len(regional):
         outputs["regional"] = write_regional(regional, out)
         flagged = regional.loc[regional["regional_alert"].astype(bool), "node_id"]
@@ -91,7 +94,7 @@ def run_detect(region: str, out: Path, settings: DetectSettings, assume_utc: boo
         stored = record_run(open_store(with_secret(alert_store)), scored.region_name, run_id,
                             started, feature_collection(candidates)["features"],
                             Margins(*margins), scored.model_inputs,
-                            str((out / "evidence").resolve()) if evidence else None)
+                            str((out / EVIDENCE_DIR).resolve()) if evidence else None)
         candidates = with_states(candidates, stored)
         log.info("alert store: %s",
                  candidates["alert_state"].value_counts().to_dict() or "no candidates")

@@ -26,6 +26,7 @@ from pipelines.export.charts import LoadChart, ThermalChart, draw_all
 from pipelines.paths import inside, safe_name
 
 CHIP_HALF_M = 1200.0
+EVIDENCE_DIR = "evidence"  # the packets' folder inside the output folder (README: what comes out)
 
 
 def _window(bundle: RegionBundle, fid: str) -> tuple[slice, slice, tuple[float, ...]]:
@@ -149,7 +150,7 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
     as it is, so the bundle is read only when some packet must be drawn; folders of
     facilities that no longer alert are removed, so the folder matches a clean run.
     """
-    root = out / "evidence"
+    root = out / EVIDENCE_DIR
     alerts = [f for f in collection["features"] if f["properties"]["alert"]]
     folders = {str(f["id"]): safe_name(str(f["id"])) for f in alerts}
     if root.is_dir() and not root.is_symlink():
@@ -162,7 +163,7 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
                 shutil.rmtree(stale)
     stamps = {fid: key_of(inputs_key, fid) for fid in folders}
     todo = [f for f in alerts
-            if _read(inside(out, "evidence", folders[str(f["id"])], ".inputs"))
+            if _read(inside(out, EVIDENCE_DIR, folders[str(f["id"])], ".inputs"))
             != stamps[str(f["id"])]]
     chips = thermal_chips(bundle(), [str(f["id"]) for f in todo]) if todo else {}
     by_node = load_by_node(bundle().load) if todo else {}
@@ -170,7 +171,7 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
     drawn: dict[str, tuple[bool, bool]] = {}
     for f in todo:
         fid, props = str(f["id"]), f["properties"]
-        folder = inside(out, "evidence", folders[fid])
+        folder = inside(out, EVIDENCE_DIR, folders[fid])
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".inputs").unlink(missing_ok=True)
         for old in ("thermal.png", "load.png"):
@@ -185,7 +186,7 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
     draw_all(jobs, workers)
     for f in todo:  # a packet is complete, and stamped, only once its charts are drawn
         fid = str(f["id"])
-        folder = inside(out, "evidence", folders[fid])
+        folder = inside(out, EVIDENCE_DIR, folders[fid])
         atomic_write_text(folder / "summary.md", summary_md(f["properties"], *drawn[fid]))
         atomic_write_text(folder / ".inputs", stamps[fid])
     return {fid: f"evidence/{name}/summary.md" for fid, name in sorted(folders.items())}

@@ -279,9 +279,9 @@ def tile(request: Request, z: int, x: int, y: int) -> Response:
     _session(_engine(request), request)
     tiles: MBTiles | None = request.app.state.tiles
     data = tiles.tile(z, x, y) if tiles else None
-    if data is None:
+    if tiles is None or data is None:
         raise HTTPException(404, "no tile")
-    return Response(data, media_type=tiles.media_type if tiles else "image/png",
+    return Response(data, media_type=tiles.media_type,
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
