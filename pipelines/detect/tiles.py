@@ -100,19 +100,27 @@ class TileInput:
     touching: gpd.GeoSeries
 
 
+@dataclass(frozen=True)
+class TileScene:
+    """A tile's part of one scene: its facilities' ΔT and hot spot, its core's samples.
+
+    ΔT and hot spot are None for a tile with no facility of its own.
+    """
+
+    delta: np.ndarray | None
+    hot: np.ndarray | None
+    samples: np.ndarray
+
+
 @dataclass
 class TileScenes:
     """A tile's part of several scenes, and the weights it measured them with.
 
-    Per scene: its facilities' ΔT and hot spot and its core's background samples, or the
-    error reading the scene failed with.
+    Per scene, its part, or the error reading it failed with.
     """
 
     weights: ZoneWeights | None
-    delta: list[np.ndarray | None]
-    hot: list[np.ndarray | None]
-    samples: list[np.ndarray | None]
-    errors: list[Exception | None]
+    scenes: list[TileScene | Exception]
 
 
 def tile_inputs(footprints: gpd.GeoSeries, grid: RasterGrid, tiles: list[Tile]
@@ -159,7 +167,7 @@ def tile_scenes(part: TileInput, grid: RasterGrid, scenes: list[Scene],
     """
     w = weights if weights is not None else tile_weights(part, grid)
     tile = part.tile
-    out = TileScenes(w, [], [], [], [])
+    out = TileScenes(w, [])
     for scene in scenes:
         try:
             ((kelvin, usable),) = scene.read_windows(grid, [(tile.rows, tile.cols)])
@@ -169,15 +177,10 @@ def tile_scenes(part: TileInput, grid: RasterGrid, scenes: list[Scene],
         except Exception as exc:  # noqa: BLE001 - one unreadable scene, as a failed task
             if reraise is not None and reraise(exc):
                 raise
-            out.delta.append(None)
-            out.hot.append(None)
-            out.samples.append(None)
-            out.errors.append(exc)
+            out.scenes.append(exc)
             continue
-        out.delta.append(None if stats is None else stats["delta_k"].to_numpy())
-        out.hot.append(None if stats is None else stats["hotspot_k"].to_numpy())
-        out.samples.append(samples)
-        out.errors.append(None)
+        out.scenes.append(TileScene(None, None, samples) if stats is None else TileScene(
+            stats["delta_k"].to_numpy(), stats["hotspot_k"].to_numpy(), samples))
     return out
 
 
@@ -192,12 +195,11 @@ def merge_scene(parts: list[TileInput], outs: list[TileScenes], i: int, faciliti
     hot = np.full(facilities, np.nan)
     samples = []
     for part, out in zip(parts, outs):
-        err = out.errors[i]
-        if err is not None:
-            return err
-        d, h = out.delta[i], out.hot[i]
-        if d is not None and h is not None:
-            delta[part.tile.owned] = d
-            hot[part.tile.owned] = h
-        samples.append(out.samples[i])
+        got = out.scenes[i]
+        if isinstance(got, Exception):
+            return got
+        if got.delta is not None and got.hot is not None:
+            delta[part.tile.owned] = got.delta
+            hot[part.tile.owned] = got.hot
+        samples.append(got.samples)
     return delta, hot, background_from_samples(np.concatenate(samples))
