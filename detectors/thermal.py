@@ -169,9 +169,9 @@ def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
     background, when given, is the open ground of the grid from every footprint touching
     it (a tile's window, where the batches are only the tile's own facilities).
     """
-    block = ring_block or RING_BLOCK
     from scipy import sparse
 
+    block = ring_block or RING_BLOCK
     fp = sparse.vstack([p[0] for p in parts], format="csr")
     ring = sparse.vstack([p[1] for p in parts], format="csr")
     if background is None:

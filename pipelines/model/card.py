@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from detectors.classifier import CLASSES, FEATURES, MONOTONE, Model
+from detectors.classifier import CLASSES, FEATURES, MONOTONE, SIZE_FLOORS, Model
 from pipelines.atomic import atomic_write_text
 from pipelines.detect.engine import region_features
 from pipelines.detect.stages import DetectOptions, score_and_build
@@ -131,7 +131,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "Missing evidence stays NaN with has_grid / has_thermal / has_price flags; sizes are "
         "capped at the largest real halls and campuses; campus area counts only for "
         "buildings that are hot in the cold season or metered, and never below one "
-        "frontier building's 73,000 m2 (a lone hall is not penalised for standing alone). "
+        f"frontier building's {SIZE_FLOORS['campus_area_m2']:,.0f} m2 (a lone hall is not "
+        "penalised for standing alone). "
         "Three quantile regressors "
         "(10%, 50%, 90%) give IT MW from heat and footprint alone, used for sites with no "
         "grid meter.", "",
