@@ -1,5 +1,7 @@
 """The shipped model on the sites issue 10 reported missed on regions made by another generator."""
 
+from functools import cache
+
 import pandas as pd
 import pytest
 
@@ -9,7 +11,7 @@ from pipelines.settings import load_config
 
 def campus(roof_k: float, **load: float) -> pd.DataFrame:
     """Halls of 72,000 m2 on a dedicated meter drawing a flat 2.8 kW/m2 (load factor 0.91),
-    roofs roof_k above their surroundings in every clear scene: issue 10's campuses of 390
+    roofs roof_k kelvin above their surroundings in every clear scene: issue 10's campuses of 390
     to 624 MW, by default with no job-restart dips and no rise in price spikes."""
     row = {
         "has_grid": 1.0, "has_price": 1.0, "load_factor": 0.91, "diurnal_amplitude": 0.01,
@@ -24,9 +26,14 @@ def campus(roof_k: float, **load: float) -> pd.DataFrame:
     return pd.DataFrame([{**row, **load}])
 
 
+@cache
+def _shipped():
+    return load_model(), load_config().defaults.thresholds.alert
+
+
 def alerted(features: pd.DataFrame) -> bool:
-    score = load_model().probabilities(features)["ai_training"].iloc[0]
-    return bool(score >= load_config().defaults.thresholds.alert)
+    model, threshold = _shipped()
+    return bool(model.probabilities(features)["ai_training"].iloc[0] >= threshold)
 
 
 @pytest.mark.parametrize("roof_k", [9.0, 12.0, 16.0])
