@@ -189,7 +189,7 @@ def write_packets(bundle: Callable[[], RegionBundle], collection: dict, out: Pat
         folder = inside(out, EVIDENCE_DIR, folders[fid])
         atomic_write_text(folder / "summary.md", summary_md(f["properties"], *drawn[fid]))
         atomic_write_text(folder / ".inputs", stamps[fid])
-    return {fid: f"evidence/{name}/summary.md" for fid, name in sorted(folders.items())}
+    return {fid: f"{EVIDENCE_DIR}/{name}/summary.md" for fid, name in sorted(folders.items())}
 
 
 def _read(path: Path) -> str | None:
