@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.sources.simulate.world import Site, World
+from pipelines.sources.simulate.world import Site, World, draw
 
 
 @dataclass
@@ -87,8 +87,8 @@ def business(cap_mw: float, kind: str, temp_c: np.ndarray, local_hour: np.ndarra
     return cap_mw * (0.3 + 0.7 * open_hours * (1 - weekend) + 0.008 * np.maximum(temp_c - 20, 0))
 
 
-def _job_dips(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Training jobs end and restart: a few hours at low draw every one to four weeks."""
+def _outages(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A few hours at low draw every one to four weeks: training restarts or potline outages."""
     factor = np.ones(n)
     t = int(rng.integers(0, 24 * 21))
     while t < n:
@@ -97,12 +97,26 @@ def _job_dips(rng: np.random.Generator, n: int) -> np.ndarray:
     return factor
 
 
+def flat_load_conduct(rng: np.random.Generator, price: np.ndarray) -> np.ndarray:
+    """Outages and demand response of a flat load, drawn alike for AI campuses and smelters.
+
+    Both happen at real sites of both kinds (reference table), so in training neither may
+    tell one from the other: an AI load with neither, as other generators draw it, is in range.
+    """
+    n = len(price)
+    factor = _outages(rng, n) if rng.uniform() < draw(rng, "flat_load_outage_share") else np.ones(n)
+    if rng.uniform() < draw(rng, "flat_load_demand_response_share"):
+        strike = np.quantile(price, rng.uniform(0.97, 0.995))
+        factor *= np.where(price > strike, 1 - draw(rng, "demand_response_depth"), 1.0)
+    return factor
+
+
 def ai_site(rng: np.random.Generator, site: Site, caps: list[float], temp_c: np.ndarray,
-            ) -> tuple[list[np.ndarray], np.ndarray]:
+            price: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """IT MW per hall and facility MW: flat, stepped on at commissioning, PUE follows weather."""
     n = len(temp_c)
     p = site.params
-    util = p["draw"] * (1 + rng.normal(0, 0.004, n)) * _job_dips(rng, n)
+    util = p["draw"] * (1 + rng.normal(0, 0.004, n)) * flat_load_conduct(rng, price)
     halls = []
     n_before = max(1, int(round(len(caps) * rng.uniform(0.3, 1.0))))
     for k, cap in enumerate(caps):
@@ -110,7 +124,7 @@ def ai_site(rng: np.random.Generator, site: Site, caps: list[float], temp_c: np.
         ramp = np.clip((np.arange(n) - start) / max(1, rng.integers(24 * 7, 24 * 28)), 0, 1)
         on = np.where(np.arange(n) >= start, 0.3 + 0.7 * ramp, 0.0) if start >= 0 else 1.0
         halls.append(cap * util * on)
-    pue = p["pue"] * (1 + rng.uniform(0.002, 0.006) * (temp_c - temp_c.mean()))
+    pue = p["pue"] * (1 + draw(rng, "pue_ai_temperature_slope") * (temp_c - temp_c.mean()))
     return halls, np.sum(halls, axis=0) * np.maximum(pue, 1.03)
 
 
@@ -140,11 +154,13 @@ def crypto_site(rng: np.random.Generator, site: Site, total_mw: float, price: np
 
 
 def industry_site(rng: np.random.Generator, site: Site, total_mw: float, price: np.ndarray,
-                  local_hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
+                  temp_c: np.ndarray, local_hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
     """Facility MW of a smelter (flat), steel works (shifts, heats) or gas plant (auxiliaries)."""
     n = len(price)
     if site.subtype == "smelter":
-        return total_mw * rng.uniform(0.94, 0.99) * (1 + rng.normal(0, 0.005, n))
+        auxiliaries = 1 + draw(rng, "smelter_temperature_slope") * (temp_c - temp_c.mean())
+        return total_mw * rng.uniform(0.94, 0.99) * (1 + rng.normal(0, 0.005, n)) \
+            * auxiliaries * flat_load_conduct(rng, price)
     if site.subtype == "steel":
         shift = np.where((local_hour >= 6) & (local_hour < 22) & (weekday < 5), 0.75, 0.25)
         avoid = np.where(price > np.quantile(price, 0.97), 0.5, 1.0)
@@ -190,13 +206,14 @@ def simulate_series(rng: np.random.Generator, world: World, start: pd.Timestamp)
     for site in world.sites:
         caps = [facs[h]["cap_mw"] for h in site.hall_ids]
         if site.true_class == "ai_training":
-            halls, total = ai_site(rng, site, caps, temp_c)
+            halls, total = ai_site(rng, site, caps, temp_c, price)
         elif site.true_class == "cloud_datacenter":
             halls, total = cloud_site(rng, site, caps, temp_c, local_hour, weekday)
         elif site.true_class == "crypto_mining":
             halls, total = [], crypto_site(rng, site, sum(caps), price, peak_hours)
         else:
-            halls, total = [], industry_site(rng, site, sum(caps), price, local_hour, weekday)
+            halls, total = [], industry_site(rng, site, sum(caps), price, temp_c,
+                                                  local_hour, weekday)
         for fid, it in zip(site.hall_ids, halls):
             hall_it[fid] = it
         weights = np.asarray(caps) / sum(caps)

@@ -87,7 +87,7 @@ def test_scenes_decode_plausibly_and_honour_qa(tmp_path):
         assert np.all((kelvin[clear] > 230) & (kelvin[clear] < 345))
         cloud = (qa & (1 << 3)) > 0
         if cloud.sum() > 500 and clear.sum() > 500:
-            assert np.median(kelvin[cloud]) < np.median(kelvin[clear]) - 10
+            assert np.median(kelvin[cloud]) < np.median(kelvin[clear])  # tops colder than ground
         assert ((qa[clear] & (1 << 6)) > 0).all()  # clear bit set where nothing masks
 
 
