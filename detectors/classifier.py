@@ -33,10 +33,12 @@ CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
 # began at 44 MW, Meta Prometheus draws 691 MW; a model trained where halls are small
 # learns "hundreds of MW = smelter" from it). Metered density carries the physics. Whether a
 # hall spans one TIRS pixel: a step in size that slipped past the monotone footprint (a model
-# trained on small halls marked every resolved one down; docs/evaluation.md, cw-0.5.0).
+# trained on small halls marked every resolved one down; docs/evaluation.md, cw-0.5.0). The
+# load's correlation with price: weather moves price and cooling alike, at AI sites and
+# smelters both (docs/evaluation.md, cw-0.6.0).
 FEATURE_GROUPS: dict[str, list[str]] = {
     "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "dips_per_30d"],
-    "price": ["price_response", "price_spike_ratio", "has_price"],
+    "price": ["price_spike_ratio", "has_price"],
     "power_size": ["power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_solar_slope_k",
@@ -51,10 +53,18 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # Direction of evidence the scorer may never contradict (+1 never lowers the AI score as the
 # feature grows, -1 never raises it). Physics of an AI training hall (SPEC; CONVENTIONS.md):
 # heat rejected day and night in every season, a flat meter with no daily or weekly cycle,
-# tens of MW per hall at kW/m2 densities, and halls as large as real campuses build.
+# tens of MW per hall at kW/m2 densities, and halls as large as real campuses build. A
+# flatter meter includes one without restart dips and one that holds its load in price
+# spikes (curtailing is what miners do); a load that rises in spikes counts only as flat
+# (SPIKE_RATIO_CAP).
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
+            "dips_per_30d": -1, "price_spike_ratio": 1,
             "power_density_w_m2": 1, "footprint_m2": 1, "campus_area_m2": 1}
+# A load that rises in price spikes is following hot hours through its cooling (PUE), which
+# a liquid-cooled hall need not do: above a flat 1 the ratio carries no evidence. cw-0.5.0
+# learned the rise as a mark of AI and scored a flat 72,000 m2 campus 0.02 (docs/evaluation.md).
+SPIKE_RATIO_CAP = 1.0
 # Sizes beyond the largest real ones carry no more evidence than the largest: halls up to
 # 150,000 m2 (reference table ai_hall_area_m2), campuses over 1 km2 (IM3 atlas: the largest
 # exceed 1 km2) capped at 1.5 km2.
@@ -91,14 +101,16 @@ def gate_campus_features(features: pd.DataFrame) -> pd.DataFrame:
 def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.ndarray:
     """The model's input in a fixed column order; missing evidence stays NaN.
 
-    Campus features are gated by the building's own evidence and sizes are capped at the
-    largest real ones (campus area floored at one frontier building's), for training and
-    scoring alike.
+    Campus features are gated by the building's own evidence, sizes are capped at the
+    largest real ones (campus area floored at one frontier building's) and the price-spike
+    ratio at a flat load's, for training and scoring alike.
     """
     frame = gate_campus_features(features).reindex(columns=columns).astype(float)
     for col, cap in SIZE_CAPS.items():
         if col in frame:
             frame[col] = frame[col].clip(lower=SIZE_FLOORS.get(col), upper=cap)
+    if "price_spike_ratio" in frame:
+        frame["price_spike_ratio"] = frame["price_spike_ratio"].clip(upper=SPIKE_RATIO_CAP)
     matrix: np.ndarray = frame.to_numpy()
     return matrix
 

@@ -180,10 +180,10 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "meter), large sparse halls, evaporative cooling, cold climates and distant "
               "substations are the weak axes (the generalisation table below, and "
               "docs/evaluation.md).",
-              "- A flat metered load is told from a smelter's partly by marks this simulator "
-              "leaves on AI loads (job-restart dips, a rise in price spikes): a flat, hot, "
-              "metered campus without them can score near 0 (tests/model/"
-              "test_shipped_scores.py, docs/evaluation.md).",
+              "- A flat metered campus is told from a smelter by its heat: a roof 16 K or "
+              "more above its surroundings over a dense hall (2.8 kW/m2) reads as a potroom "
+              "and can fall under the alert threshold (tests/model/test_shipped_scores.py, "
+              "docs/evaluation.md).",
               "- Small AI halls (under about 100 x 100 m) are below the TIRS resolution.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]

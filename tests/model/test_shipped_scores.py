@@ -36,19 +36,29 @@ def alerted(features: pd.DataFrame) -> bool:
     return bool(model.probabilities(features)["ai_training"].iloc[0] >= threshold)
 
 
+MARKS = {"dips_per_30d": 1.67, "price_spike_ratio": 1.018, "price_response": 0.05}
+
+
 @pytest.mark.parametrize("roof_k", [9.0, 12.0, 16.0])
-def test_the_campus_is_alerted_with_the_simulators_marks_on_its_load(roof_k):
+def test_the_simulators_marks_never_raise_the_score(roof_k):
     """One or two job-restart dips a month, a 2% rise in price spikes and a +0.05 price
-    correlation: what this simulator's AI loads carry, from restarts and PUE following hot,
-    high-priced hours."""
-    assert alerted(campus(roof_k, dips_per_30d=1.67, price_spike_ratio=1.018,
-                          price_response=0.05))
+    correlation: the marks this simulator once left on every AI load (cw-0.5.0 learned them
+    as the sign of AI). A flat load without them must score at least as high."""
+    model, _ = _shipped()
+    plain, marked = (model.probabilities(frame)["ai_training"].iloc[0]
+                     for frame in (campus(roof_k), campus(roof_k, **MARKS)))
+    assert marked <= plain
 
 
-# Known failure of cw-0.5.0, kept strict so that the model that fixes it must say so here.
-@pytest.mark.xfail(strict=True, reason="cw-0.5.0 reads a flat campus without this simulator's "
-                   "job dips and price-spike rise as a smelter (docs/evaluation.md)")
-@pytest.mark.parametrize("roof_k", [9.0, 12.0, 16.0])
-def test_the_campus_is_alerted_without_them(roof_k):
-    """The same campus as another generator may draw it: a flat load, nothing more."""
+@pytest.mark.parametrize("roof_k", [9.0, 12.0])
+def test_the_campus_is_alerted_as_another_generator_draws_it(roof_k):
+    """The campus as another generator may draw it: a flat load, nothing more."""
     assert alerted(campus(roof_k))
+
+
+# Known failure of cw-0.6.0, kept strict so that the model that fixes it must say so here.
+@pytest.mark.xfail(strict=True, reason="cw-0.6.0 reads a 16 K roof over a flat 2.8 kW/m2 "
+                   "hall as a smelter's potroom (docs/evaluation.md)")
+def test_the_hottest_campus_is_alerted():
+    """The same campus with roofs 16 K up and hot spots of 24 K."""
+    assert alerted(campus(16.0))
