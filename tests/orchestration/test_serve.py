@@ -79,14 +79,14 @@ def test_serve_schedules_runs_a_triggered_deployment_and_stops_cleanly(tmp_path)
         assert report["counts"]["candidates"] >= 1
         assert report["region"] == str(DEMO)
         assert (tmp_path / "alerts.sqlite").is_file()
-        scheduled = httpx.post(f"{api}/flow_runs/filter", timeout=10, json={
+        # The server's scheduler and the run's log shipping work in batches: poll, with a limit.
+        _wait(lambda: httpx.post(f"{api}/flow_runs/filter", timeout=10, json={
             "deployments": {"id": {"any_": [deployment["id"], daily["id"]]}},
-            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
-        assert scheduled, "the cron schedule has put future runs on the server"
-        logs = httpx.post(f"{api}/logs/filter", timeout=10, json={"limit": 200}).json()
-        messages = [entry["message"] for entry in logs]
-        assert any(m.startswith("export: ") for m in messages), \
-            "the stage lines reach the run's log in the Prefect UI"
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json(), 90,
+            "the cron schedule to put future runs on the server")
+        _wait(lambda: any(entry["message"].startswith("export: ") for entry in httpx.post(
+            f"{api}/logs/filter", timeout=10, json={"limit": 200}).json()), 60,
+            "the stage lines to reach the run's log in the Prefect UI")
     finally:
         serve.send_signal(signal.SIGTERM)
         out, err = serve.communicate(timeout=90)
