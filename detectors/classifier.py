@@ -106,11 +106,9 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.
     ratio at a flat load's, for training and scoring alike.
     """
     frame = gate_campus_features(features).reindex(columns=columns).astype(float)
-    for col, cap in SIZE_CAPS.items():
+    for col, cap in {**SIZE_CAPS, "price_spike_ratio": SPIKE_RATIO_CAP}.items():
         if col in frame:
             frame[col] = frame[col].clip(lower=SIZE_FLOORS.get(col), upper=cap)
-    if "price_spike_ratio" in frame:
-        frame["price_spike_ratio"] = frame["price_spike_ratio"].clip(upper=SPIKE_RATIO_CAP)
     matrix: np.ndarray = frame.to_numpy()
     return matrix
 

@@ -10,6 +10,7 @@ from detectors.classifier import (
     FEATURES,
     MONOTONE,
     SIZE_CAPS,
+    SPIKE_RATIO_CAP,
     Model,
     calibrate,
     feature_matrix,
@@ -46,6 +47,12 @@ def test_sizes_beyond_real_campuses_are_capped():
     x = pd.DataFrame(feature_matrix(f), columns=FEATURES)
     assert x["footprint_m2"][0] == SIZE_CAPS["footprint_m2"]
     assert x["campus_area_m2"][0] == SIZE_CAPS["campus_area_m2"]
+
+
+def test_a_load_rising_in_price_spikes_counts_as_flat():
+    spike = FEATURES.index("price_spike_ratio")
+    assert feature_matrix(frame(price_spike_ratio=[1.04]))[0, spike] == SPIKE_RATIO_CAP
+    assert feature_matrix(frame(price_spike_ratio=[0.9]))[0, spike] == 0.9
 
 
 @pytest.fixture(scope="module")
