@@ -41,17 +41,25 @@ RING_INNER_M, RING_OUTER_M = 300.0, 800.0
 # by one (block sums of the masked scene); only the ring's edges move, by at most a block.
 # 1 gives the exact per-pixel ring (docs/evaluation.md compares the two).
 RING_BLOCK = 4
+# The yard: open ground 100 to 600 m out from the footprint, where a campus off the grid runs
+# its own generation. Behind-the-meter turbines reject 1.5 to 2 W of heat per W delivered
+# (simple-cycle efficiency 33 to 40%, GE LM2500XPRESS and Solar Titan 130 data sheets) and
+# stand beside the halls they feed (xAI Colossus, Memphis: about 35 mobile turbines in the
+# yard, Southern Environmental Law Center thermal survey, 2025). It starts beyond the 100 m
+# TIRS footprint, so the roof's own blur does not count as its yard (USGS LSDS-1574).
+YARD_INNER_M, YARD_OUTER_M = 100.0, 600.0
 
 
 @dataclass(frozen=True)
 class ZoneWeights:
-    """Sparse coverage weights of footprints (working pixels) and rings (blocks) on one grid.
+    """Sparse coverage weights of footprints (working pixels), rings and yards (blocks).
 
     background marks the working pixels under no footprint: the only ones a ring averages.
     """
 
     footprint: sparse.csr_matrix
     ring: sparse.csr_matrix
+    yard: sparse.csr_matrix
     footprint_total: np.ndarray
     ring_total: np.ndarray
     background: np.ndarray
@@ -143,16 +151,20 @@ def _coverage(geoms: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
 
 def batch_coverage(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
                    ring_inner_m: float = RING_INNER_M, ring_outer_m: float = RING_OUTER_M,
-                   ring_block: int | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    """Footprint coverage (working pixels) and ring coverage (blocks) of one batch."""
+                   ring_block: int | None = None
+                   ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
+    """Footprint coverage (working pixels), ring and yard coverage (blocks) of one batch."""
     block = ring_block or RING_BLOCK
     fp = _coverage(footprints, transform, shape)
-    rings = footprints.buffer(ring_outer_m, quad_segs=8).difference(
-        footprints.buffer(ring_inner_m, quad_segs=8))
     blocks = (-(-shape[0] // block), -(-shape[1] // block))
-    ring = _coverage(gpd.GeoSeries(rings, crs=footprints.crs),
-                     transform @ Affine.scale(block), blocks)
-    return fp, ring
+
+    def annulus(inner: float, outer: float) -> sparse.csr_matrix:
+        zone = footprints.buffer(outer, quad_segs=8).difference(
+            footprints.buffer(inner, quad_segs=8))
+        return _coverage(gpd.GeoSeries(zone, crs=footprints.crs),
+                         transform @ Affine.scale(block), blocks)
+
+    return fp, annulus(ring_inner_m, ring_outer_m), annulus(YARD_INNER_M, YARD_OUTER_M)
 
 
 def open_ground(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int]
@@ -161,7 +173,8 @@ def open_ground(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, 
     return np.asarray(_coverage(footprints, transform, shape).sum(axis=0)).ravel() <= 0
 
 
-def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
+def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix,
+                                      sparse.csr_matrix]],
                     shape: tuple[int, int], ring_block: int | None = None,
                     background: np.ndarray | None = None) -> ZoneWeights:
     """Stack batches in order; pixels under any footprint of any batch leave every ring.
@@ -174,11 +187,13 @@ def combine_weights(parts: list[tuple[sparse.csr_matrix, sparse.csr_matrix]],
     block = ring_block or RING_BLOCK
     fp = sparse.vstack([p[0] for p in parts], format="csr")
     ring = sparse.vstack([p[1] for p in parts], format="csr")
+    yard = sparse.vstack([p[2] for p in parts], format="csr")
     if background is None:
         background = np.asarray(fp.sum(axis=0)).ravel() <= 0
     ring_total = ring @ block_sums(background, shape, block)
-    return ZoneWeights(fp.tocsr(), ring.tocsr(), np.asarray(fp.sum(axis=1)).ravel(),
-                       np.asarray(ring_total).ravel(), background, shape, block)
+    return ZoneWeights(fp.tocsr(), ring.tocsr(), yard.tocsr(),
+                       np.asarray(fp.sum(axis=1)).ravel(), np.asarray(ring_total).ravel(),
+                       background, shape, block)
 
 
 def zone_weights(footprints: gpd.GeoSeries, transform: Affine, shape: tuple[int, int],
@@ -212,27 +227,46 @@ def _footprint_sums(weights: ZoneWeights, values: np.ndarray, ok: np.ndarray
     return clear_w, total, peak
 
 
+def _row_max(weights: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """Per row, the largest of values over the columns it covers (-inf for an empty row)."""
+    peak = np.full(weights.shape[0], -np.inf)
+    filled = np.diff(weights.indptr) > 0
+    if filled.any():
+        peak[filled] = np.maximum.reduceat(values[weights.indices],
+                                           weights.indptr[:-1][filled])
+    return peak
+
+
 def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) -> pd.DataFrame:
-    """Per facility for one scene: footprint mean and max, ring mean, clear fractions, ΔT."""
+    """Per facility for one scene: footprint mean and max, ring mean, clear fractions, ΔT.
+
+    yard_k is the hottest mostly clear open block of its yard above the ring mean.
+    """
     values = kelvin.ravel()
     ok = usable.ravel() & np.isfinite(values)
     fp_clear_w, fp_sum, fp_max = _footprint_sums(weights, values, ok)
     open_sky = ok & weights.background
-    ring_clear_w = weights.ring @ block_sums(open_sky, weights.shape, weights.ring_block)
-    ring_sum = weights.ring @ block_sums(np.where(open_sky, values, np.float32(0.0)),
-                                         weights.shape, weights.ring_block)
+    block = weights.ring_block
+    open_n = block_sums(open_sky, weights.shape, block)
+    open_sum = block_sums(np.where(open_sky, values, np.float32(0.0)), weights.shape, block)
+    ring_clear_w = weights.ring @ open_n
+    ring_sum = weights.ring @ open_sum
     with np.errstate(invalid="ignore", divide="ignore"):
         fp_mean = fp_sum / fp_clear_w
         ring_mean = ring_sum / ring_clear_w
         fp_clear = fp_clear_w / weights.footprint_total
         ring_clear = ring_clear_w / weights.ring_total
+        block_mean = np.where(open_n >= block * block / 2, open_sum / open_n, -np.inf)
     fp_max = np.where(fp_max > 0, fp_max, np.nan)
+    yard_max = _row_max(weights.yard, block_mean)
     usable_scene = (fp_clear >= MIN_FOOTPRINT_CLEAR) & (ring_clear >= MIN_RING_CLEAR)
     return pd.DataFrame({
         "fp_mean_k": fp_mean, "fp_max_k": fp_max, "ring_mean_k": ring_mean,
         "fp_clear": np.nan_to_num(fp_clear), "ring_clear": np.nan_to_num(ring_clear),
         "delta_k": np.where(usable_scene, fp_mean - ring_mean, np.nan),
-        "hotspot_k": np.where(usable_scene, fp_max - ring_mean, np.nan)})
+        "hotspot_k": np.where(usable_scene, fp_max - ring_mean, np.nan),
+        "yard_k": np.where(usable_scene & np.isfinite(yard_max), yard_max - ring_mean,
+                           np.nan)})
 
 
 # The scene's median is taken on every 4th pixel of every 4th row: a million pixels at state
@@ -311,10 +345,12 @@ def _season_masks(used: np.ndarray, background_k: np.ndarray
 
 
 def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.ndarray,
-                     sun: np.ndarray | None = None) -> pd.DataFrame:
+                     sun: np.ndarray | None = None, yards: np.ndarray | None = None
+                     ) -> pd.DataFrame:
     """Across scenes (facility x scene arrays): median ΔT, cold- and warm-season ΔT, persistence.
 
-    The cold season is the coldest third of a facility's clear scenes by their background
+    The yard's is the median of its hottest open block (generation runs whenever the load
+    does). The cold season is the coldest third of a facility's clear scenes by their background
     temperature, so it works in either hemisphere and in any climate.
     """
     n_fac = deltas.shape[0]
@@ -329,6 +365,8 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
         warm_d = np.nanmedian(np.where(warm, deltas, np.nan), axis=1) if deltas.shape[1] \
             else np.full(n_fac, np.nan)
         hot = np.nanmax(hotspots, axis=1) if deltas.shape[1] else np.full(n_fac, np.nan)
+        yard = np.nanmedian(yards, axis=1) if yards is not None and yards.shape[1] else \
+            np.full(n_fac, np.nan)
         persistence = np.where(n_used > 0, (np.nan_to_num(deltas, nan=-99) > ANOMALY_K)
                                .sum(axis=1) / np.maximum(n_used, 1), np.nan)
     waste, slope = waste_heat_fit(deltas, sun if sun is not None else
@@ -342,5 +380,5 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
         "thermal_delta_k": median, "thermal_waste_k": waste, "thermal_solar_slope_k": slope,
         "thermal_cold_season_delta_k": cold_d,
         "thermal_warm_season_delta_k": warm_d, "thermal_persistence": persistence,
-        "thermal_hotspot_k": hot, "thermal_scenes_used": n_used.astype(int),
+        "thermal_hotspot_k": hot, "thermal_yard_k": yard, "thermal_scenes_used": n_used.astype(int),
         "thermal_anomalous_scenes": (np.nan_to_num(deltas, nan=-99) > ANOMALY_K).sum(axis=1)})

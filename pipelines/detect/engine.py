@@ -114,7 +114,7 @@ def footprint_and_power(bundle: RegionBundle, thermal: pd.DataFrame,
 
 
 def batch_weights(footprints: gpd.GeoSeries, grid: RasterGrid) -> tuple:
-    """Footprint and raw ring coverage of one batch of facilities."""
+    """Footprint, raw ring and yard coverage of one batch of facilities."""
     return batch_coverage(footprints, grid.transform, (grid.height, grid.width))
 
 

@@ -31,12 +31,13 @@ MAX_DENSITY_W_M2 = ref("ai_it_density_w_m2").high * ref("pue_ai").high
 
 @dataclass
 class SceneResult:
-    """One scene's contribution: per-facility ΔT and hot spot, and its background level."""
+    """One scene's contribution: per-facility ΔT, hot spot and yard, and its background level."""
 
     scene_id: str
     acquired: pd.Timestamp
     delta_k: np.ndarray
     hotspot_k: np.ndarray
+    yard_k: np.ndarray
     background_k: float
 
 
@@ -58,7 +59,8 @@ def _result(scene: Scene, weights: ZoneWeights, kelvin: np.ndarray, usable: np.n
             ) -> SceneResult:
     stats = scene_stats(weights, kelvin, usable)
     return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
-                       stats["hotspot_k"].to_numpy(), scene_background_k(kelvin, usable))
+                       stats["hotspot_k"].to_numpy(), stats["yard_k"].to_numpy(),
+                       scene_background_k(kelvin, usable))
 
 
 def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFrame:
@@ -67,13 +69,15 @@ def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFr
     if results:
         deltas = np.column_stack([r.delta_k for r in results])
         hots = np.column_stack([r.hotspot_k for r in results])
+        yards = np.column_stack([r.yard_k for r in results])
         background = np.array([r.background_k for r in results])
     else:
-        deltas, hots, background = np.empty((n, 0)), np.empty((n, 0)), np.empty(0)
+        deltas, hots, yards = np.empty((n, 0)), np.empty((n, 0)), np.empty((n, 0))
+        background = np.empty(0)
     lon0, lat0, lon1, lat1 = bundle.region.bbox
     sun = solar_elevation_sin((lat0 + lat1) / 2, (lon0 + lon1) / 2,
                               pd.DatetimeIndex([r.acquired for r in results]))
-    table = aggregate_scenes(deltas, hots, background, sun)
+    table = aggregate_scenes(deltas, hots, background, sun, yards)
     table.index = bundle.facilities.index
     used = np.isfinite(deltas)
     ids = np.array([r.scene_id for r in results])

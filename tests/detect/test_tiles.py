@@ -43,12 +43,14 @@ def test_every_scene_read_in_four_tile_tasks_gives_the_whole_scenes_numbers_exac
     outs = [tile_scenes(part, grid, bundle.scenes) for part in parts]
     for i, scene in enumerate(bundle.scenes):
         a = scene_result(scene, grid, whole)
-        delta, hot, background = merge_scene(parts, outs, i, len(geoms))
+        delta, hot, yard, background = merge_scene(parts, outs, i, len(geoms))
         assert np.array_equal(a.delta_k, delta, equal_nan=True), scene.scene_id
         assert np.array_equal(a.hotspot_k, hot, equal_nan=True), scene.scene_id
+        assert np.array_equal(a.yard_k, yard, equal_nan=True), scene.scene_id
         assert a.background_k == background or (np.isnan(a.background_k)
                                                 and np.isnan(background))
     assert np.isfinite(a.delta_k).sum() > 10  # the comparison covered real numbers
+    assert np.isfinite(a.yard_k).sum() > 10
     # Weights handed back in (an earlier run's, from the cache) give the same numbers.
     again = tile_scenes(parts[0], grid, bundle.scenes[:1], outs[0].weights)
     assert np.array_equal(again.scenes[0].delta, outs[0].scenes[0].delta, equal_nan=True)
@@ -69,7 +71,7 @@ def test_an_unreadable_scene_fails_alone_unless_the_runner_should_retry_the_tile
     outs = [tile_scenes(part, grid, scenes) for part in parts]
     assert isinstance(merge_scene(parts, outs, 1, len(bundle.facilities)), OSError)
     for i in (0, 2):
-        delta, _, _ = merge_scene(parts, outs, i, len(bundle.facilities))
+        delta, *_ = merge_scene(parts, outs, i, len(bundle.facilities))
         assert np.isfinite(delta).any()
     with pytest.raises(OSError, match="TIFFReadEncodedTile"):
         tile_scenes(parts[0], grid, scenes, reraise=lambda exc: True)

@@ -41,6 +41,29 @@ def test_hot_footprint_against_ring():
     assert stats["fp_clear"].iloc[0] == 1.0
 
 
+
+def test_a_hot_open_yard_beside_a_hall_is_its_yard_not_its_roof():
+    """Turbines 300 m out on open ground: the hall's yard_k, not its ΔT; 1.2 km out, neither."""
+    x0, y1 = _xy(45, 45)
+    x1, y0 = _xy(55, 55)
+    hall = _geoms((x0, y0, x1, y1))
+    w = zone_weights(hall, TRANSFORM, SHAPE)
+    kelvin = np.full(SHAPE, 290.0, dtype=np.float32)
+    kelvin[45:55, 45:55] = 296.0
+    quiet = scene_stats(w, kelvin, np.ones(SHAPE, bool))
+    near, far = kelvin.copy(), kelvin.copy()
+    near[44:56, 64:68] = 310.0  # 9 to 12 pixels east of the hall's edge: 270 to 390 m
+    far[44:56, 95:99] = 310.0   # 40 pixels east: beyond the yard's 600 m
+    with_yard = scene_stats(w, near, np.ones(SHAPE, bool))
+    beyond = scene_stats(w, far, np.ones(SHAPE, bool))
+    assert abs(quiet["yard_k"].iloc[0]) < 1e-4
+    assert with_yard["yard_k"].iloc[0] > 10.0
+    assert abs(with_yard["delta_k"].iloc[0] - quiet["delta_k"].iloc[0]) < 0.5
+    assert beyond["yard_k"].iloc[0] < 1.0
+    agg = aggregate_scenes(np.array([[6.0, 6.0]]), np.array([[6.0, 6.0]]),
+                           np.array([280.0, 290.0]), yards=np.array([[12.0, 14.0]]))
+    assert agg["thermal_yard_k"].iloc[0] == 13.0
+
 def test_ring_excludes_other_footprints_and_cloud_blanks_scene():
     a = _xy(40, 40) + _xy(50, 50)
     b = _xy(60, 40) + _xy(70, 50)  # a second hot building inside A's ring
