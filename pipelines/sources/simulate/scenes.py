@@ -50,7 +50,7 @@ class Landscape:
     water: np.ndarray
     urban: np.ndarray
     labels_hi: np.ndarray  # facility index + 1 at 15 m, 0 elsewhere
-    extra_hi: np.ndarray  # turbine yards of off-grid campuses at 15 m (site index + 1)
+    extra_hi: np.ndarray  # hot yards at 15 m (site index + 1): generation off the grid, slag
 
 
 def landscape(rng: np.random.Generator, world: World) -> Landscape:
@@ -73,7 +73,9 @@ def landscape(rng: np.random.Generator, world: World) -> Landscape:
         transform=hi, fill=0, dtype="int32")
     yards = []
     for k, site in enumerate(world.sites):
-        if site.params.get("off_grid"):
+        # Off the grid, a site makes its own power beside its halls (AI campuses on turbines,
+        # miners on gas gensets); steel works tip slag in open pits. Same yard for all three.
+        if site.params.get("off_grid") or site.params.get("yard"):
             cx, cy = site.centre
             x0 = cx + rng.choice([-1, 1]) * rng.uniform(250, 450)
             yards.append((shapely.box(x0 - 40, cy - 60, x0 + 40, cy + 60), k + 1))
@@ -183,6 +185,8 @@ def render_scene(rng: np.random.Generator, world: World, land: Landscape, series
     solar, waste = _facility_excess(rng, world, series, hour, s, wind_h)
     lut_roof = np.concatenate([[0.0], solar - (2 + 6 * 0.5) * s])
     lut_waste = np.concatenate([[0.0], waste])
+    # A yard's 15 m cells run 20 to 45 K above the ground: exhaust stacks at 450 to 550 C and
+    # slag at several hundred C cover a small share of each cell (simulator assumption).
     yard_lut = np.concatenate([[0.0], rng.uniform(20, 45, len(world.sites))])
     roof = _pool(lut_roof[land.labels_hi])
     heat = _pool(lut_waste[land.labels_hi] + yard_lut[land.extra_hi])
