@@ -42,7 +42,7 @@ FEATURE_GROUPS: dict[str, list[str]] = {
     "power_size": ["power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_solar_slope_k",
-                "thermal_persistence", "thermal_hotspot_k", "has_thermal"],
+                "thermal_persistence", "thermal_hotspot_k", "thermal_yard_k", "has_thermal"],
     # The number of halls is left out: campuses of one hall (xAI Colossus 1) and of a dozen
     # are both real, and warehouse parks have many buildings; only the gated campus area
     # (a building with its own evidence standing among others) enters.
@@ -56,8 +56,10 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # tens of MW per hall at kW/m2 densities, and halls as large as real campuses build. A
 # flatter meter includes one without restart dips and one that holds its load in price
 # spikes (curtailing is what miners do); a load that rises in spikes counts only as flat
-# (SPIKE_RATIO_CAP).
+# (SPIKE_RATIO_CAP). A hot yard beside a hall is where a campus off the grid makes its power
+# (detectors/thermal.py, YARD_INNER_M): tens of MW with no meter must be generated there.
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
+            "thermal_yard_k": 1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
             "dips_per_30d": -1, "price_spike_ratio": 1,
             "power_density_w_m2": 1, "footprint_m2": 1, "campus_area_m2": 1}
@@ -79,22 +81,34 @@ SIZE_FLOORS = {"campus_area_m2": 73_000.0}
 # above its surroundings (the heat-island floor that survives TIRS blurring; ANOMALY_K in
 # detectors/thermal.py), or a metered share of a substation's load.
 OWN_HEAT_K = 2.0
-THERMAL_MW_FEATURES = FEATURE_GROUPS["thermal"] + FEATURE_GROUPS["footprint"]
+# IT MW from heat: the roof's heat and its size. Not the yard's: a yard's temperature says
+# power is made there, not how much (the simulator draws every yard at 20 to 45 K whatever
+# the site's load, so a regressor could only learn noise from it).
+THERMAL_MW_FEATURES = [f for f in FEATURE_GROUPS["thermal"] if f != "thermal_yard_k"] + \
+    FEATURE_GROUPS["footprint"]
 MW_QUANTILES = (0.1, 0.5, 0.9)  # the SPEC's 80% interval and its middle
 
 
 def gate_campus_features(features: pd.DataFrame) -> pd.DataFrame:
-    """Campus size only for buildings with evidence of their own; else the building alone.
+    """Campus size and yard heat only for buildings with evidence of their own.
 
-    A cluster of ordinary warehouses is a campus of many hectares of roof; that may raise
-    a building's score only when the building itself is hot in the cold season or metered.
+    A cluster of ordinary warehouses is a campus of many hectares of roof; that may raise a
+    building's score only when the building itself is hot in the cold season or metered.
+    A hot yard says where power is made on site, so it stands in for the meter: it counts
+    only for a building hot itself with no meter attributed (a shed beside a power plant has
+    a hot yard too). Else the yard counts as no warmer than the surroundings.
     """
-    own = (features.get("thermal_cold_season_delta_k", pd.Series(np.nan, features.index))
-           .fillna(-np.inf) >= OWN_HEAT_K) | features.get(
-        "has_grid", pd.Series(0.0, features.index)).fillna(0).astype(bool)
+    hot = (features.get("thermal_cold_season_delta_k", pd.Series(np.nan, features.index))
+           .fillna(-np.inf) >= OWN_HEAT_K).to_numpy()
+    metered = features.get("has_grid", pd.Series(0.0, features.index)).fillna(0) \
+        .astype(bool).to_numpy()
     out = features.copy()
     if "campus_area_m2" in out and "footprint_m2" in out:
-        out["campus_area_m2"] = np.where(own, out["campus_area_m2"], out["footprint_m2"])
+        out["campus_area_m2"] = np.where(hot | metered, out["campus_area_m2"],
+                                         out["footprint_m2"])
+    if "thermal_yard_k" in out:
+        out["thermal_yard_k"] = np.where(hot & ~metered, out["thermal_yard_k"],
+                                         np.minimum(out["thermal_yard_k"], 0.0))
     return out
 
 

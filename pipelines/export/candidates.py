@@ -14,7 +14,8 @@ from detectors.scoring import exported
 from pipelines.bundle.reader import RegionBundle
 
 COORD_DECIMALS = 6  # RFC 7946 advice; about 0.1 m
-EVIDENCE = ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_scenes_used", "mean_mw",
+EVIDENCE = ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_scenes_used",
+            "thermal_yard_k", "mean_mw",
             "load_factor", "diurnal_amplitude", "price_response", "power_density_w_m2",
             "footprint_m2", "substation_distance_m"]
 ESTIMATES = ["est_it_mw", "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents",
@@ -24,7 +25,8 @@ DECIMALS = {"score": 4, "est_it_mw": 2, "est_it_mw_low": 2, "est_it_mw_high": 2,
             "est_h100_equivalents": 0, "est_h100_equivalents_at_hardware_year": 0,
             "est_dense_bf16_pflops": 1, "days_to_1e25_flop": 1, "days_to_1e25_flop_low": 1,
             "days_to_1e25_flop_high": 1,
-            "thermal_delta_k": 2, "thermal_cold_season_delta_k": 2, "mean_mw": 2,
+            "thermal_delta_k": 2, "thermal_cold_season_delta_k": 2, "thermal_yard_k": 2,
+            "mean_mw": 2,
             "load_factor": 3, "diurnal_amplitude": 3, "price_response": 3,
             "power_density_w_m2": 1, "footprint_m2": 0, "substation_distance_m": 0}
 

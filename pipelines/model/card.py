@@ -132,8 +132,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "capped at the largest real halls and campuses; campus area counts only for "
         "buildings that are hot in the cold season or metered, and never below one "
         f"frontier building's {SIZE_FLOORS['campus_area_m2']:,.0f} m2 (a lone hall is not "
-        "penalised for standing alone). "
-        "Three quantile regressors "
+        "penalised for standing alone). A hot yard (open ground 100 to 600 m out, where a "
+        "site off the grid makes its power) stands in for the meter: it counts only for a "
+        "building hot itself with no meter attributed. Three quantile regressors "
         "(10%, 50%, 90%) give IT MW from heat and footprint alone, used for sites with no "
         "grid meter.", "",
         "## Training data",
@@ -175,15 +176,14 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- A substation placed nearer to another large building than to the campus it "
               "feeds can be attributed to the wrong campus; a campus that loses its meter "
               "this way and rejects little sensible heat is missed.",
-              "- Outside its training ranges recall falls well below the 95% target: off-grid "
-              "halls (heat alone cannot tell them from a smelter or a mine with a missing "
-              "meter), large sparse halls, evaporative cooling, cold climates and distant "
-              "substations are the weak axes (the generalisation table below, and "
-              "docs/evaluation.md).",
-              "- A flat metered campus is told from a smelter by its heat: a roof 16 K or "
-              "more above its surroundings over a dense hall (2.8 kW/m2) reads as a potroom "
-              "and can fall under the alert threshold (tests/model/test_shipped_scores.py, "
-              "docs/evaluation.md).",
+              "- Outside its training ranges recall falls well below the 95% target: large "
+              "sparse halls, evaporative cooling, cold climates and distant substations are "
+              "the weak axes (the generalisation table below, and docs/evaluation.md).",
+              "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
+              "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
+              "of 15,000 m2 6 to 8 K up scores under the alert threshold even with a yard "
+              "10 K up (docs/evaluation.md). A site whose generation is hidden or far away "
+              "has no yard to show.",
               "- Small AI halls (under about 100 x 100 m) are below the TIRS resolution.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]

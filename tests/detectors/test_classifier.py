@@ -41,6 +41,18 @@ def test_campus_counts_only_for_buildings_with_their_own_evidence(cols, keeps_ca
         assert gated["campus_area_m2"][0] == 20_000
 
 
+@pytest.mark.parametrize("cols, counts", [
+    pytest.param({}, False, id="lukewarm-unmetered-shed"),
+    pytest.param({"thermal_cold_season_delta_k": [6.0]}, True, id="hot-with-no-meter"),
+    pytest.param({"thermal_cold_season_delta_k": [6.0], "has_grid": [1.0]}, False,
+                 id="hot-and-metered"),
+])
+def test_a_hot_yard_stands_in_for_the_meter_of_a_hot_building(cols, counts):
+    gated = gate_campus_features(frame(thermal_yard_k=[12.0], **cols))
+    assert gated["thermal_yard_k"][0] == (12.0 if counts else 0.0)
+    assert gate_campus_features(frame(thermal_yard_k=[-1.5]))["thermal_yard_k"][0] == -1.5
+
+
 def test_sizes_beyond_real_campuses_are_capped():
     f = frame(footprint_m2=[400_000.0], thermal_cold_season_delta_k=[9.0],
               campus_area_m2=[5e6])

@@ -37,3 +37,10 @@ def test_missing_evidence_is_said_or_skipped_never_invented():
 def test_a_price_curtailer_is_named():
     assert describe(row(price_spike_ratio=0.4), ["price"]) == [
         "load falls to 40% of normal in the top price hours (curtails on price)"]
+
+
+def test_a_hot_yard_is_named_only_when_it_stands_out():
+    assert describe(row(thermal_yard_k=11.2), ["thermal"])[0].endswith(
+        "; open ground 100 to 600 m out runs +11.2 K (power made on site?)")
+    assert "open ground" not in describe(row(thermal_yard_k=2.4), ["thermal"])[0]
+    assert "open ground" not in describe(row(thermal_yard_k=math.nan), ["thermal"])[0]

@@ -184,6 +184,7 @@ function numbers(p) {
     ["H100e", fmt(p.est_h100_equivalents)],
     ["Days to 1e25 FLOP", `${fmt(p.days_to_1e25_flop, 1)} (${fmt(p.days_to_1e25_flop_low, 1)}–${fmt(p.days_to_1e25_flop_high, 1)})`],
     ["Roof ΔT", `${fmt(p.thermal_delta_k, 1)} K; cold season ${fmt(p.thermal_cold_season_delta_k, 1)} K; ${fmt(p.thermal_scenes_used)} scenes`],
+    ["Yard ΔT", `${fmt(p.thermal_yard_k, 1)} K (open ground 100 to 600 m out)`],
     ["Metered", p.mean_mw === null || p.mean_mw === undefined ? "no meter" :
       `${fmt(p.mean_mw, 1)} MW, load factor ${fmt(p.load_factor, 2)}`],
     ["Footprint", `${fmt(p.footprint_m2)} m²`],
