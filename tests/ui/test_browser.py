@@ -57,11 +57,11 @@ def image_loaded(page, kind: str) -> bool:
 
 def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_path):
     page = open_page(browser, served, "ana")
-    assert len(rows(page)) == 3  # two demo alerts and the hostile region's
+    assert len(rows(page)) == 4  # three demo alerts and the hostile region's
     page.select_option("#region", DEMO_REGION)
-    expect(page.locator("#queue tbody tr")).to_have_count(2)
-    page.fill("#f-score", "0.65")  # between the demo alerts F000001 (0.60) and F000002 (0.72)
-    assert rows(page) == ["F000002"]
+    expect(page.locator("#queue tbody tr")).to_have_count(3)
+    page.fill("#f-score", "0.9")  # above the metered hall F000001 (0.84), below the other two
+    assert sorted(rows(page)) == ["F000002", "F000003"]
     page.fill("#f-score", "0")
     page.select_option("#f-declared", "exceeds")
     assert rows(page) == []
@@ -72,7 +72,8 @@ def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_pa
     pick(page, "F000001")
     assert image_loaded(page, "thermal") and image_loaded(page, "load")
     assert page.locator("#detail").get_by_text("Roof ΔT").is_visible()
-    assert page.locator("path.leaflet-interactive").count() == 2
+    assert page.locator("#detail").get_by_text("Yard ΔT").is_visible()
+    assert page.locator("path.leaflet-interactive").count() == 3
     _shot(page, tmp_path, "triage-alert.png")
 
     page.keyboard.press("c")
@@ -85,7 +86,7 @@ def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_pa
     assert row.locator(".status").inner_text() == "confirmed"
     assert page.locator('path.leaflet-interactive[stroke="#b30000"]').count() == 1
     page.keyboard.press("k")  # the alert above in the queue as sorted (by IT MW)
-    page.wait_for_selector("#detail h2:text-is('F000002')")
+    page.wait_for_selector("#detail h2:text-is('F000003')")
     page.select_option("#f-status", "confirmed")
     assert rows(page) == ["F000001"]
     page.select_option("#f-status", "")
