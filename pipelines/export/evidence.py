@@ -123,6 +123,7 @@ def summary_md(props: dict, has_chip: bool, has_load: bool) -> str:
             ("roof ΔT (median, cold season)", f"{_fmt(props['thermal_delta_k'], ' K')}, "
              f"{_fmt(props['thermal_cold_season_delta_k'], ' K')}"),
             ("clear scenes", _fmt(props["thermal_scenes_used"], "", 0)),
+            ("yard ΔT (open ground 100 to 600 m out)", _fmt(props.get("thermal_yard_k"), " K")),
             ("metered share, load factor", f"{_fmt(props['mean_mw'], ' MW')}, "
              f"{_fmt(props['load_factor'], '', 2)}"),
             ("daily swing, price response", f"{_fmt(props['diurnal_amplitude'], '', 2)}, "
