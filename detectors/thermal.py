@@ -220,20 +220,15 @@ def _footprint_sums(weights: ZoneWeights, values: np.ndarray, ok: np.ndarray
     w = np.where(clear, fp.data, 0.0).astype(np.float64)
     clear_w = np.bincount(rows, weights=w, minlength=n)
     total = np.bincount(rows, weights=w * v, minlength=n)
-    peak = np.zeros(n)
-    filled = counts > 0
-    if filled.any():
-        peak[filled] = np.maximum.reduceat(v, fp.indptr[:-1][filled])
-    return clear_w, total, peak
+    return clear_w, total, _row_max(fp.indptr, v, 0.0)
 
 
-def _row_max(weights: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """Per row, the largest of values over the columns it covers (-inf for an empty row)."""
-    peak = np.full(weights.shape[0], -np.inf)
-    filled = np.diff(weights.indptr) > 0
+def _row_max(indptr: np.ndarray, values: np.ndarray, empty: float) -> np.ndarray:
+    """Per row of a CSR matrix, the largest of its non-zeros' values (empty for none)."""
+    peak = np.full(len(indptr) - 1, empty)
+    filled = np.diff(indptr) > 0
     if filled.any():
-        peak[filled] = np.maximum.reduceat(values[weights.indices],
-                                           weights.indptr[:-1][filled])
+        peak[filled] = np.maximum.reduceat(values, indptr[:-1][filled])
     return peak
 
 
@@ -258,7 +253,7 @@ def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) ->
         ring_clear = ring_clear_w / weights.ring_total
         block_mean = np.where(open_n >= block * block / 2, open_sum / open_n, -np.inf)
     fp_max = np.where(fp_max > 0, fp_max, np.nan)
-    yard_max = _row_max(weights.yard, block_mean)
+    yard_max = _row_max(weights.yard.indptr, block_mean[weights.yard.indices], -np.inf)
     usable_scene = (fp_clear >= MIN_FOOTPRINT_CLEAR) & (ring_clear >= MIN_RING_CLEAR)
     return pd.DataFrame({
         "fp_mean_k": fp_mean, "fp_max_k": fp_max, "ring_mean_k": ring_mean,

@@ -22,9 +22,8 @@ def campus(roof_k: float, **load: float) -> pd.DataFrame:
         "thermal_cold_season_delta_k": roof_k, "thermal_warm_season_delta_k": roof_k + 1,
         "thermal_waste_k": 0.8 * roof_k, "thermal_solar_slope_k": 2.0,
         "thermal_hotspot_k": 1.5 * roof_k, "thermal_yard_k": 0.0, "footprint_m2": 72_000.0,
-        "compactness": 0.7,
-        "campus_area_m2": 216_000.0, "tag_data_center": 0.0, "tag_industrial": 1.0,
-        "tag_named": 0.0}
+        "compactness": 0.7, "campus_area_m2": 216_000.0, "tag_data_center": 0.0,
+        "tag_industrial": 1.0, "tag_named": 0.0}
     return pd.DataFrame([{**row, **load}])
 
 
