@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from helpers import HOSTILE_NAME, PASSWORD
@@ -49,10 +50,17 @@ def pick(page, site: str) -> None:
     page.wait_for_selector(f"#detail h2:text-is('{site}')")
 
 
-def image_loaded(page, kind: str) -> bool:
-    img = page.locator(f"#detail img[data-kind={kind}]")
-    img.wait_for()
-    return page.evaluate("(i) => i.complete && i.naturalWidth > 100", img.element_handle())
+def image_loaded(page, kind: str, timeout_ms: int = 15_000) -> bool:
+    """Whether the detail pane's evidence image of this kind finishes loading as a real picture
+    (an image still in flight is waited for; a broken one never passes)."""
+    try:
+        page.wait_for_function(
+            "(kind) => { const i = document.querySelector(`#detail img[data-kind=${kind}]`);"
+            " return i !== null && i.complete && i.naturalWidth > 100; }",
+            arg=kind, timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_path):
