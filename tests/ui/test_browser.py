@@ -81,7 +81,7 @@ def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_pa
     assert image_loaded(page, "thermal") and image_loaded(page, "load")
     assert page.locator("#detail").get_by_text("Roof ΔT").is_visible()
     assert page.locator("#detail").get_by_text("Yard ΔT").is_visible()
-    assert page.locator("path.leaflet-interactive").count() == 3
+    expect(page.locator("path.leaflet-interactive")).to_have_count(3)
     _shot(page, tmp_path, "triage-alert.png")
 
     page.keyboard.press("c")
@@ -91,11 +91,12 @@ def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_pa
     page.wait_for_selector("#decisions td:text-is('ana')")
     assert "two halls and a new substation" in page.inner_text("#decisions")
     row = page.locator("#queue tbody tr", has_text="F000001")
-    assert row.locator(".status").inner_text() == "confirmed"
-    assert page.locator('path.leaflet-interactive[stroke="#b30000"]').count() == 1
+    expect(row.locator(".status")).to_have_text("confirmed")
+    expect(page.locator('path.leaflet-interactive[stroke="#b30000"]')).to_have_count(1)
     page.keyboard.press("k")  # the alert above in the queue as sorted (by IT MW)
     page.wait_for_selector("#detail h2:text-is('F000003')")
     page.select_option("#f-status", "confirmed")
+    expect(page.locator("#queue tbody tr")).to_have_count(1)
     assert rows(page) == ["F000001"]
     page.select_option("#f-status", "")
     _shot(page, tmp_path, "triage-queue.png")
