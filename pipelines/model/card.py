@@ -149,7 +149,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "- Every physical constant of the simulator is drawn per region within its published "
         "range (data/reference_defaults.csv): climate by latitude, roof albedo, cloud cover, "
         "meter gaps, campus layouts, PUE, sensible-heat share, confusers (crypto mines, "
-        "smelters, steel works, gas plants, warehouses, cold stores, decoy substations).", "",
+        "smelters, steel works, gas plants, warehouses alone and in logistics parks, cold "
+        "stores, decoy substations).", "",
         "## Features", ", ".join(f"`{f}`" for f in FEATURES), "",
         f"## Held-out evaluation ({len(evals)} regions, preset `{preset}`, seeds "
         f"{', '.join(map(str, EVAL_SEEDS[:len(evals)]))}; never used in training)",
@@ -181,9 +182,12 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "the weak axes (the generalisation table below, and docs/evaluation.md).",
               "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
               "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
-              "of 15,000 m2 6 to 8 K up scores under the alert threshold even with a yard "
-              "10 K up (docs/evaluation.md). A site whose generation is hidden or far away "
-              "has no yard to show.",
+              "of 15,000 m2 8 K up scores under the alert threshold even with a yard 10 K up "
+              "(6 K up it is alerted; docs/evaluation.md). A site whose generation is hidden "
+              "or far away has no yard to show.",
+              "- False alerts outside the training ranges include crypto mines on a flat meter "
+              "(load factor 0.98) and warehouses attributed a flat meter that is not theirs "
+              "(500 W/m2 against a warehouse's 8 to 25).",
               "- Small AI halls (under about 100 x 100 m) are below the TIRS resolution.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]

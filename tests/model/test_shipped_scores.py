@@ -96,11 +96,30 @@ def test_a_large_off_grid_campus_with_turbines_beside_it_is_alerted():
     assert alerted(off_grid(8.0, 10.0, 72_000.0, 144_000.0))
 
 
-# Known failure of cw-0.7.0, kept strict so that the model that fixes it must say so here.
-@pytest.mark.xfail(strict=True, reason="cw-0.7.0 scores a lone unmetered 15,000 m2 hall "
-                   "0.26 to 0.40 even with its turbines' yard 10 K up (docs/evaluation.md)")
-@pytest.mark.parametrize("roof_k", [6.0, 8.0])
+# The hall 8 K up is a known failure of cw-0.8.0, kept strict so that the model that fixes it
+# must say so here.
+@pytest.mark.parametrize("roof_k", [6.0, pytest.param(8.0, marks=pytest.mark.xfail(
+    strict=True, reason="cw-0.8.0 scores the lone unmetered 15,000 m2 hall 8 K up 0.29 with its "
+    "turbines' yard 10 K up (6 K up: 0.67); its class model reads it as a warehouse (0.62) "
+    "and at 10 K up as a miner on gensets (docs/evaluation.md)"))])
 def test_issue_10s_off_grid_hall_is_alerted(roof_k):
     """Issue 10's off-grid halls of 37 to 44 MW: about 15,000 m2 at 2.5 to 3 kW/m2, roofs 5
     to 8 K up; here with a turbine yard 10 K up beside them."""
     assert alerted(off_grid(roof_k, 10.0, 15_000.0, 15_000.0))
+
+
+def warehouse_park(roof_k: float) -> pd.DataFrame:
+    """One of issue 10's nine warehouses grouped as a campus of 26 ha of roof: no meter, roofs
+    roof_k above their surroundings in every clear scene, warmed by the sun more than from
+    within (3 K warmer in the warm season, 4 K more per unit of sun, little heat left
+    once the sun is fitted out), no yard."""
+    return campus(roof_k, **OFF_GRID, footprint_m2=29_000.0, campus_area_m2=260_000.0,
+                  thermal_waste_k=0.3 * roof_k, thermal_hotspot_k=1.5 * roof_k,
+                  thermal_warm_season_delta_k=roof_k + 3.0, thermal_solar_slope_k=4.0)
+
+
+@pytest.mark.parametrize("roof_k", [2.0, 3.0, 4.0])
+def test_issue_10s_warehouse_park_is_not_alerted(roof_k):
+    """Issue 10's second failure: such buildings scored 0.88 to 0.99 in its hold-out regions,
+    and 0.38 to 0.62 with cw-0.7.0, whose simulator never grouped warehouses into a campus."""
+    assert not alerted(warehouse_park(roof_k))
