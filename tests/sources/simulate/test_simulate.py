@@ -2,16 +2,18 @@
 
 import hashlib
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import rasterio
 
+from detectors.footprint import campus_labels
 from pipelines.bundle.imagery import QA_UNUSABLE_MASK, decode_kelvin
 from pipelines.sources.simulate import simulate
 from pipelines.sources.simulate.loads import simulate_series
 from pipelines.sources.simulate.presets import PRESETS
-from pipelines.sources.simulate.world import build_world
+from pipelines.sources.simulate.world import BACKGROUND_KINDS, build_world
 
 
 def _digest(root) -> dict:
@@ -101,3 +103,20 @@ def test_truth_matches_contract(tmp_path):
     assert (ai >= 15).all()
     assert (truth.loc[~truth["true_class"].isin(["ai_training", "cloud_datacenter"]),
                       "it_mw"] == 0).all()
+
+
+def test_warehouses_also_stand_in_logistics_parks_that_form_one_campus():
+    """Issue 10's hold-out grouped nine warehouses into a campus of 26 ha: a county has parks
+    of several sheds within a service road of each other, each with a warehouse's load."""
+    world = build_world(3, PRESETS["county"])
+    f = gpd.GeoDataFrame(world.facilities, crs=world.crs)
+    f["campus"] = campus_labels(f.geometry)
+    sheds = f[f["subtype"] == "warehouse"]
+    parks = sheds.groupby("campus").filter(lambda g: len(g) >= 3)
+    assert parks["campus"].nunique() >= 5
+    assert (parks["true_class"] == "warehouse_or_other").all()
+    low, high = BACKGROUND_KINDS["warehouse"][1]
+    w_m2 = parks["cap_mw"] * 1e6 / parks.geometry.area
+    assert w_m2.between(low * 0.99, high * 1.01).all()
+    campus_m2 = parks.geometry.area.groupby(parks["campus"]).sum()
+    assert campus_m2.max() > 160_000  # more roof than any lone warehouse's campus had
