@@ -25,18 +25,14 @@ def estimate_it_mw(features: pd.DataFrame, thermal_mw: pd.DataFrame,
                                                               "none"))}, index=features.index)
 
 
-def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAssumptions,
-                     horizon_days: float, floor_it_mw: float) -> pd.Series:
-    """Buildings whose campus could train a frontier model, by its conservative estimate.
+def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
+    """Per facility, its campus's conservative IT MW: what the never-drop rule judges.
 
-    The campus's low IT estimate must reach the threshold FLOP within horizon_days at the
-    slow end of the compute interval, and reach floor_it_mw: below that, heat and a shared
-    meter cannot tell compute from other load. The estimate sums the metered halls'
-    est_it_mw_low, and the heat-only estimates of halls with heat of their own in the cold
-    season (OWN_HEAT_K, as the campus gate asks); a hall only warmer than the sensor's noise
-    counts alone, since a learned heat-to-MW model sums to noise over many lukewarm roofs,
-    and a colder one not at all (its estimate is the footprint's size prior, not evidence).
-    Returns, per facility, the campus's days to the threshold where capable, else NaN.
+    The metered halls' est_it_mw_low summed, or the heat-only estimates of halls with heat of
+    their own in the cold season (OWN_HEAT_K, as the campus gate asks), whichever is more; a
+    hall only warmer than the sensor's noise counts alone, since a learned heat-to-MW model
+    sums to noise over many lukewarm roofs, and a colder one not at all (its estimate is the
+    footprint's size prior, not evidence).
     """
     low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
     campus = features["campus_id"]
@@ -48,10 +44,21 @@ def frontier_capable(features: pd.DataFrame, scored: pd.DataFrame, a: ComputeAss
     thermal = scored["est_it_mw_low"].where(from_heat & (cold_k >= NOISE_K))
     hot = scored["est_it_mw_low"].where(from_heat & (cold_k >= OWN_HEAT_K))
     hot_campus = campus.map(hot.groupby(campus).sum(min_count=1))
-    campus_mw = pd.concat([metered, thermal, hot_campus], axis=1).max(axis=1).to_numpy()
-    days = compute_capacity(campus_mw, a, campus_mw, campus_mw)["days_to_1e25_flop_high"]
-    ok = (campus_mw >= floor_it_mw) & (days <= horizon_days)
-    return pd.Series(np.where(ok, days, np.nan), index=features.index)
+    return pd.concat([metered, thermal, hot_campus], axis=1).max(axis=1)
+
+
+def frontier_capable(campus_mw: pd.Series, a: ComputeAssumptions, horizon_days: float,
+                     floor_it_mw: float) -> pd.Series:
+    """Days for a campus of campus_mw IT (campus_low_it_mw) to train a frontier model.
+
+    It must reach the threshold FLOP within horizon_days at the slow end of the compute
+    interval, and reach floor_it_mw: below that, heat and a shared meter cannot tell compute
+    from other load. Returns, per facility, the days where capable, else NaN.
+    """
+    mw = campus_mw.to_numpy(dtype=float)
+    days = compute_capacity(mw, a, mw, mw)["days_to_1e25_flop_high"]
+    ok = (mw >= floor_it_mw) & (days <= horizon_days)
+    return pd.Series(np.where(ok, days, np.nan), index=campus_mw.index)
 
 
 def exported(scored: pd.DataFrame, export_threshold: float) -> pd.Series:

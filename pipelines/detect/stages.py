@@ -9,7 +9,7 @@ import pandas as pd
 
 from detectors.classifier import Model
 from detectors.regional import RegionalParams
-from detectors.scoring import explain, exported, frontier_capable, score
+from detectors.scoring import campus_low_it_mw, explain, exported, frontier_capable, score
 from pipelines.bundle.reader import RegionBundle
 from pipelines.errors import ProblemLog
 from pipelines.export.candidates import RunInfo, candidate_frame
@@ -72,7 +72,8 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
     a = compute_assumptions(hardware_year)
     with threadpool_limits(limits=SCORE_THREADS):
         scored = score(features, model, a)
-    scored["frontier_days"] = frontier_capable(features, scored, a,
+    scored["frontier_it_mw"] = campus_low_it_mw(features, scored)
+    scored["frontier_days"] = frontier_capable(scored["frontier_it_mw"], a,
                                                ref("frontier_horizon_days").value,
                                                ref("frontier_floor_it_mw").value)
     keep = exported(scored, opts.export_threshold)

@@ -95,8 +95,9 @@ def _reasons(s: pd.Series, capable: bool, declared_id: str | None) -> list[str]:
     """top_reasons, led for a frontier-capable campus by why it is exported whatever its score."""
     if not capable:
         return list(s["top_reasons"])
-    days = f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even at the " \
-        "slow end of the estimate"
+    days = f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even on its " \
+        f"low estimate of {s['frontier_it_mw']:.0f} MW IT and the slow end of the compute " \
+        "assumptions"
     why = f"; it is declared ({declared_id}): exported to set against its declaration" \
         if declared_id else ", and it is not declared: exported whatever its class"
     return [days + why, *s["top_reasons"]]

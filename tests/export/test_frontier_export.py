@@ -24,5 +24,7 @@ def test_frontier_capable_campuses_are_exported_declared_or_not():
     for _, row in cands.iterrows():
         lead = row["top_reasons"][0]
         assert "1e25 FLOP" in lead
+        low_mw = scored.at[row["facility_id"], "frontier_it_mw"]
+        assert f"low estimate of {low_mw:.0f} MW IT" in lead  # the campus's figure
         assert row["frontier_capable"] == (not row["declared"])
         assert ("declared (" in lead) == row["declared"]
