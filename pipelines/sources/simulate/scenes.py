@@ -72,16 +72,30 @@ def landscape(rng: np.random.Generator, world: World) -> Landscape:
         ((f["geometry"], i + 1) for i, f in enumerate(world.facilities)), out_shape=hi_shape,
         transform=hi, fill=0, dtype="int32")
     yards = []
+    shown = _generation_yards_shown(world)
     for k, site in enumerate(world.sites):
         # Off the grid, a site makes its own power beside its halls (AI campuses on turbines,
         # miners on gas gensets); steel works tip slag in open pits. Same yard for all three.
-        if site.params.get("off_grid") or site.params.get("yard"):
+        if (site.params.get("off_grid") and shown[k]) or site.params.get("yard"):
             cx, cy = site.centre
             x0 = cx + rng.choice([-1, 1]) * rng.uniform(250, 450)
             yards.append((shapely.box(x0 - 40, cy - 60, x0 + 40, cy + 60), k + 1))
     extra = rasterio.features.rasterize(yards, out_shape=hi_shape, transform=hi, fill=0,
                                         dtype="int32") if yards else np.zeros(hi_shape, "int32")
     return Landscape(vegetation, water, urban, labels, extra)
+
+
+def _generation_yards_shown(world: World) -> np.ndarray:
+    """Per site, whether an off-grid site's generation stands as an open yard.
+
+    A share of the region's off-grid sites (off_grid_yard_share) is drawn on a stream of its
+    own: at the reference table's share of 1 every one shows its yard and the region is the
+    one drawn before this choice existed.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([world.seed, 7]))
+    share = draw(rng, "off_grid_yard_share")
+    shown: np.ndarray = rng.uniform(size=len(world.sites)) < share
+    return shown
 
 
 def _pool(hi: np.ndarray) -> np.ndarray:

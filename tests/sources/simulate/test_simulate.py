@@ -13,7 +13,8 @@ from pipelines.bundle.imagery import QA_UNUSABLE_MASK, decode_kelvin
 from pipelines.sources.simulate import simulate
 from pipelines.sources.simulate.loads import simulate_series
 from pipelines.sources.simulate.presets import PRESETS
-from pipelines.sources.simulate.world import BACKGROUND_KINDS, build_world
+from pipelines.sources.simulate.scenes import landscape
+from pipelines.sources.simulate.world import BACKGROUND_KINDS, build_world, preset_ranges
 
 
 def _digest(root) -> dict:
@@ -120,3 +121,15 @@ def test_warehouses_also_stand_in_logistics_parks_that_form_one_campus():
     assert w_m2.between(low * 0.99, high * 1.01).all()
     campus_m2 = parks.geometry.area.groupby(parks["campus"]).sum()
     assert campus_m2.max() > 160_000  # more roof than any lone warehouse's campus had
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_off_grid_generation_stands_in_a_yard_as_often_as_the_share_says(share):
+    """Training regions draw every off-grid site's generation as a hot open yard; the
+    generalisation protocol judges regions that draw none (off_grid_yard_share)."""
+    world = build_world(0, PRESETS["train"])
+    off_grid = [k + 1 for k, s in enumerate(world.sites) if s.params.get("off_grid")]
+    assert off_grid
+    with preset_ranges({"off_grid_yard_share": (share, share)}):
+        yards = set(np.unique(landscape(np.random.default_rng(1), world).extra_hi)) - {0}
+    assert (set(off_grid) <= yards) if share else not yards & set(off_grid)
