@@ -386,8 +386,9 @@ def _background(rng: np.random.Generator, occ: _Occupancy, grid: RasterGrid, tow
     """Warehouses (some in logistics parks), shops, offices and cold stores: the confusers."""
     kinds = list(BACKGROUND_KINDS)
     shares = np.array([BACKGROUND_KINDS[k][2] for k in kinds])
-    parks = [_random_point(rng, grid, 800.0) for _ in range(max(2, preset.background_buildings
-                                                              // 120))]
+    # Industrial estates: points that the buildings outside towns scatter around (700 m).
+    estates = [_random_point(rng, grid, 800.0) for _ in range(max(
+        2, preset.background_buildings // 120))]
     out = _logistics_parks(rng, occ, grid, round(preset.background_buildings *
                                                  draw(rng, "logistics_park_share")), start)
     attempts = 0
@@ -399,8 +400,8 @@ def _background(rng: np.random.Generator, occ: _Occupancy, grid: RasterGrid, tow
             tx, ty, r = towns[rng.integers(len(towns))]
             centre = (tx + rng.normal(0, r), ty + rng.normal(0, r))
         else:
-            px, py = parks[rng.integers(len(parks))]
-            centre = (px + rng.normal(0, 700), py + rng.normal(0, 700))
+            ex, ey = estates[rng.integers(len(estates))]
+            centre = (ex + rng.normal(0, 700), ey + rng.normal(0, 700))
         x0, y0, x1, y1 = grid.bounds
         if not (x0 + 300 < centre[0] < x1 - 300 and y0 + 300 < centre[1] < y1 - 300):
             continue
