@@ -22,17 +22,23 @@ def estimate_it_mw(features: pd.DataFrame, thermal_mw: pd.DataFrame,
         "est_it_mw_low": np.where(metered, low, q[:, 0]),
         "est_it_mw_high": np.where(metered, high, q[:, 2]),
         "est_it_mw_basis": np.where(metered, "grid", np.where(np.isfinite(q[:, 1]), "thermal",
-                                                              "none"))}, index=features.index)
+                                                              "none")),
+        # The heat-only low end for metered halls too: a meter attributed to the wrong campus
+        # must not hide a hall whose roofs say it is big (the never-drop rule reads both).
+        "heat_it_mw_low": q[:, 0]}, index=features.index)
 
 
-def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
-    """Per facility, its campus's conservative IT MW: what the never-drop rule judges.
+def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """Per facility, its campus's conservative IT MW and its basis: what never-drop judges.
 
-    The metered halls' est_it_mw_low summed, or the heat-only estimates of halls with heat of
-    their own in the cold season (OWN_HEAT_K, as the campus gate asks), whichever is more; a
-    hall only warmer than the sensor's noise counts alone, since a learned heat-to-MW model
-    sums to noise over many lukewarm roofs, and a colder one not at all (its estimate is the
-    footprint's size prior, not evidence).
+    The metered halls' est_it_mw_low summed, or the heat-only low estimates of halls with
+    heat of their own in the cold season (OWN_HEAT_K, as the campus gate asks), whichever is
+    more, metered halls included: a substation attributed to the wrong campus (a shared
+    feeder, a nearer warehouse park) leaves a hot campus a small meter, and issue 10 asks
+    for the metered or the thermal estimate. A hall only warmer than the sensor's noise
+    counts alone, since a learned heat-to-MW model sums to noise over many lukewarm roofs,
+    and a colder one not at all (its estimate is the footprint's size prior, not evidence).
+    Returns frontier_it_mw and frontier_basis ("meter" or "heat"; None without either).
     """
     low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
     campus = features["campus_id"]
@@ -40,11 +46,17 @@ def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
     cold_k = np.nan_to_num(features.get(
         "thermal_cold_season_delta_k", pd.Series(np.nan, index=features.index)
     ).to_numpy(dtype=float), nan=-np.inf)
-    from_heat = scored["est_it_mw_basis"] == "thermal"
-    thermal = scored["est_it_mw_low"].where(from_heat & (cold_k >= NOISE_K))
-    hot = scored["est_it_mw_low"].where(from_heat & (cold_k >= OWN_HEAT_K))
-    hot_campus = campus.map(hot.groupby(campus).sum(min_count=1))
-    return pd.concat([metered, thermal, hot_campus], axis=1).max(axis=1)
+    heat_low = scored["heat_it_mw_low"]
+    alone = heat_low.where(cold_k >= NOISE_K)
+    hot = heat_low.where(cold_k >= OWN_HEAT_K)
+    heat = pd.concat([alone, campus.map(hot.groupby(campus).sum(min_count=1))],
+                     axis=1).max(axis=1)
+    from_heat = heat.fillna(-np.inf) > metered.fillna(-np.inf)
+    return pd.DataFrame({
+        "frontier_it_mw": np.where(from_heat, heat, metered),
+        "frontier_basis": pd.Series("heat", index=features.index).where(
+            from_heat, pd.Series("meter", index=features.index).where(metered.notna()))},
+        index=features.index)
 
 
 def frontier_capable(campus_mw: pd.Series, a: ComputeAssumptions, horizon_days: float,

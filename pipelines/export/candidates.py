@@ -18,6 +18,8 @@ EVIDENCE = ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_scenes_us
             "thermal_yard_k", "mean_mw",
             "load_factor", "diurnal_amplitude", "price_response", "power_density_w_m2",
             "footprint_m2", "substation_distance_m"]
+# What a frontier-capable campus's low estimate came from (detectors/scoring.py).
+BASIS = {"meter": "its metered load", "heat": "its roofs' heat"}
 ESTIMATES = ["est_it_mw", "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents",
              "est_h100_equivalents_at_hardware_year", "est_dense_bf16_pflops",
              "days_to_1e25_flop", "days_to_1e25_flop_low", "days_to_1e25_flop_high"]
@@ -96,8 +98,8 @@ def _reasons(s: pd.Series, capable: bool, declared_id: str | None) -> list[str]:
     if not capable:
         return list(s["top_reasons"])
     days = f"its campus could reach 1e25 FLOP in {s['frontier_days']:.0f} days even on its " \
-        f"low estimate of {s['frontier_it_mw']:.0f} MW IT and the slow end of the compute " \
-        "assumptions"
+        f"low estimate of {s['frontier_it_mw']:.0f} MW IT (from {BASIS[s['frontier_basis']]}) " \
+        "and the slow end of the compute assumptions"
     why = f"; it is declared ({declared_id}): exported to set against its declaration" \
         if declared_id else ", and it is not declared: exported whatever its class"
     return [days + why, *s["top_reasons"]]

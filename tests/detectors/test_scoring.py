@@ -9,14 +9,18 @@ from pipelines.reference import compute_assumptions
 A = compute_assumptions(2025)
 
 
-def scored_rows(basis: list[str], low: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"est_it_mw_basis": basis, "est_it_mw_low": low})
+def scored_rows(basis: list[str], low: list[float], heat_low: list[float] | None = None
+                ) -> pd.DataFrame:
+    """Scored rows; a hall's heat-only low estimate is its own low one unless given."""
+    heat = heat_low if heat_low is not None else [
+        v if b == "thermal" else np.nan for b, v in zip(basis, low)]
+    return pd.DataFrame({"est_it_mw_basis": basis, "est_it_mw_low": low, "heat_it_mw_low": heat})
 
 
 def days_of(features: pd.DataFrame, scored: pd.DataFrame, a=A, horizon: float = 90
             ) -> pd.Series:
     """The never-drop rule's days to 1e25 FLOP, per facility (NaN: not frontier-capable)."""
-    return frontier_capable(campus_low_it_mw(features, scored), a, horizon, 20)
+    return frontier_capable(campus_low_it_mw(features, scored)["frontier_it_mw"], a, horizon, 20)
 
 
 def test_metered_halls_of_a_campus_add_up():
@@ -25,6 +29,24 @@ def test_metered_halls_of_a_campus_add_up():
     days = days_of(features, scored)
     assert days[:3].notna().all()  # 24 MW together
     assert np.isnan(days[3])  # 8 MW alone: under the 20 MW floor
+
+
+def test_a_small_meter_does_not_hide_a_hot_campus():
+    """Issue 10: nine halls 8 to 15 K up in the cold season were attributed a shared 28 MW
+    feeder (a 419 MW campus whose substation stood 1 km off) and left out of the export."""
+    features = pd.DataFrame({"campus_id": [0, 0, 0, 1, 1],
+                             "thermal_cold_season_delta_k": [12.0, 12.0, 12.0, 1.5, 1.5]})
+    scored = scored_rows(["grid"] * 5, [5.0] * 5, heat_low=[15.0, 15.0, 15.0, 30.0, 30.0])
+    low = campus_low_it_mw(features, scored)
+    assert list(low["frontier_basis"]) == ["heat"] * 3 + ["heat"] * 2
+    assert low["frontier_it_mw"][0] == 45.0  # three hot halls add up, not the 15 MW meter
+    assert low["frontier_it_mw"][3] == 30.0  # a lukewarm hall counts alone, not summed
+    assert days_of(features, scored).notna().all()
+    cool = scored_rows(["grid"] * 2, [12.0] * 2, heat_low=[15.0, 15.0])
+    low = campus_low_it_mw(pd.DataFrame({"campus_id": [0, 0],
+                                         "thermal_cold_season_delta_k": [0.5, 0.5]}), cool)
+    assert list(low["frontier_basis"]) == ["meter"] * 2  # roofs at the noise: the meter's 24
+    assert low["frontier_it_mw"][0] == 24.0
 
 
 def test_heat_estimates_add_up_only_over_halls_with_heat_of_their_own():
