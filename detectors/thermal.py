@@ -41,6 +41,9 @@ RING_INNER_M, RING_OUTER_M = 300.0, 800.0
 # by one (block sums of the masked scene); only the ring's edges move, by at most a block.
 # 1 gives the exact per-pixel ring (docs/evaluation.md compares the two).
 RING_BLOCK = 4
+# A scene's common roof excess is the median over at least this many buildings seen clear in
+# it: fewer, and one hot hall moves the median (simulator assumption; regions hold thousands).
+MIN_COMMON_ROOFS = 20
 # The yard: open ground 100 to 600 m out from the footprint, where a campus off the grid runs
 # its own generation. Behind-the-meter turbines reject 1.5 to 2 W of heat per W delivered
 # (simple-cycle efficiency 33 to 40%, GE LM2500XPRESS and Solar Titan 130 data sheets) and
@@ -310,7 +313,7 @@ def waste_heat_fit(deltas: np.ndarray, sun: np.ndarray, min_scenes: int = 4
     A sun-heated roof's excess grows with the sun and vanishes without it; heat rejected by
     a running load does not depend on the sun, so the intercept estimates it.
     """
-    m = np.isfinite(deltas)
+    m = np.isfinite(deltas) & np.isfinite(sun)[None, :]
     d = np.where(m, deltas, 0.0)
     x = np.where(m, sun[None, :], 0.0)
     n, sx, sy = m.sum(axis=1), x.sum(axis=1), d.sum(axis=1)
@@ -321,6 +324,19 @@ def waste_heat_fit(deltas: np.ndarray, sun: np.ndarray, min_scenes: int = 4
         slope = np.where(ok, (n * sxy - sx * sy) / det, np.nan)
         intercept = np.where(ok, (sy - slope * sx) / n, np.nan)
     return intercept, slope
+
+
+def common_roof_excess(deltas: np.ndarray) -> np.ndarray:
+    """Per scene, the median ΔT of the buildings seen clear in it (NaN with too few).
+
+    Sunlit roofs warm together: a scene's irradiance, wind and season move every roof's excess
+    at once, so the region's ordinary roofs measure what a roof shows with no heat of its own.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(deltas, axis=0) if deltas.shape[0] else \
+            np.full(deltas.shape[1], np.nan)
+    return np.where(np.isfinite(deltas).sum(axis=0) >= MIN_COMMON_ROOFS, median, np.nan)
 
 
 def _season_masks(used: np.ndarray, background_k: np.ndarray
@@ -366,13 +382,17 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
                                .sum(axis=1) / np.maximum(n_used, 1), np.nan)
     waste, slope = waste_heat_fit(deltas, sun if sun is not None else
                                   np.full(deltas.shape[1], np.nan))
+    own = waste_heat_fit(deltas, common_roof_excess(deltas))[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # An extrapolation to zero sun is only trusted within what was observed.
-        waste = np.clip(waste, np.minimum(np.nanmin(deltas, axis=1, initial=np.inf), 0),
-                        np.nanmax(deltas, axis=1, initial=-np.inf)) if deltas.shape[1] else waste
+        low = np.minimum(np.nanmin(deltas, axis=1, initial=np.inf), 0)
+        high = np.nanmax(deltas, axis=1, initial=-np.inf)
+        if deltas.shape[1]:
+            waste, own = np.clip(waste, low, high), np.clip(own, low, high)
     return pd.DataFrame({
         "thermal_delta_k": median, "thermal_waste_k": waste, "thermal_solar_slope_k": slope,
+        "thermal_own_heat_k": own,
         "thermal_cold_season_delta_k": cold_d,
         "thermal_warm_season_delta_k": warm_d, "thermal_persistence": persistence,
         "thermal_hotspot_k": hot, "thermal_yard_k": yard, "thermal_scenes_used": n_used.astype(int),

@@ -6,8 +6,10 @@ import shapely
 from affine import Affine
 
 from detectors.thermal import (
+    MIN_COMMON_ROOFS,
     aggregate_scenes,
     block_sums,
+    common_roof_excess,
     scene_background_k,
     scene_stats,
     solar_elevation_sin,
@@ -166,6 +168,30 @@ def test_waste_heat_separates_from_sun_heated_roof():
     waste, slope = waste_heat_fit(np.vstack([roof, hall, clouded]), sun)
     assert np.allclose(waste[:2], [0.0, 5.0]) and np.allclose(slope[:2], [10.0, 4.0])
     assert np.isnan(waste[2])  # three clear scenes are too few for a fit
+
+
+def test_own_heat_is_what_a_roof_holds_above_the_regions_roofs():
+    """Forty sunlit roofs whose excess follows each scene's irradiance and wind, not only the
+    sun's elevation, and one hall with 10 K of its own: the fit against the sun reads heat
+    into plain roofs; the fit against the scene's common roof excess does not."""
+    rng = np.random.default_rng(3)
+    sun = np.linspace(0.5, 0.9, 12)
+    gain = rng.uniform(4.0, 8.0, 12)  # per scene, independent of the sun's elevation
+    albedo_share = rng.uniform(0.2, 1.0, 40)
+    roofs = albedo_share[:, None] * gain[None, :]
+    hall = 10.0 + 0.3 * gain
+    deltas = np.vstack([roofs, hall])
+    agg = aggregate_scenes(deltas, deltas, np.linspace(275.0, 295.0, 12), sun)
+    own = agg["thermal_own_heat_k"].to_numpy()
+    assert np.allclose(own[:40], 0.0, atol=1e-9) and abs(own[40] - 10.0) < 1e-9
+    assert np.abs(agg["thermal_waste_k"].to_numpy()[:40]).max() > 1.0
+
+
+def test_own_heat_needs_enough_roofs_in_a_scene():
+    deltas = np.random.default_rng(0).uniform(0.0, 5.0, (MIN_COMMON_ROOFS - 1, 6))
+    assert np.isnan(common_roof_excess(deltas)).all()
+    agg = aggregate_scenes(deltas, deltas, np.arange(6.0), np.linspace(0.4, 0.9, 6))
+    assert agg["thermal_own_heat_k"].isna().all()
 
 
 def test_sun_is_higher_in_summer_noon():
