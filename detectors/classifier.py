@@ -41,7 +41,7 @@ FEATURE_GROUPS: dict[str, list[str]] = {
     "price": ["price_spike_ratio", "has_price"],
     "power_size": ["power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
-                "thermal_waste_k", "thermal_solar_slope_k",
+                "thermal_waste_k", "thermal_own_heat_k", "thermal_solar_slope_k",
                 "thermal_persistence", "thermal_hotspot_k", "thermal_yard_k", "has_thermal"],
     # The number of halls is left out: campuses of one hall (xAI Colossus 1) and of a dozen
     # are both real, and warehouse parks have many buildings; only the gated campus area
@@ -58,8 +58,10 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # spikes (curtailing is what miners do); a load that rises in spikes counts only as flat
 # (SPIKE_RATIO_CAP). A hot yard beside a hall is where a campus off the grid makes its power
 # (detectors/thermal.py, YARD_INNER_M): tens of MW with no meter must be generated there.
+# Heat a roof holds above what the region's roofs show in the same scenes is heat of its own
+# (detectors/thermal.py, common_roof_excess): a sunlit roof has none, whatever the weather.
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
-            "thermal_yard_k": 1,
+            "thermal_yard_k": 1, "thermal_own_heat_k": 1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
             "dips_per_30d": -1, "price_spike_ratio": 1,
             "power_density_w_m2": 1, "footprint_m2": 1, "campus_area_m2": 1}
