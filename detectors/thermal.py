@@ -306,16 +306,18 @@ def solar_elevation_sin(lat: float, lon: float, times: pd.DatetimeIndex) -> np.n
     return sun_sin(lat, times.day_of_year.to_numpy(), hours)
 
 
-def waste_heat_fit(deltas: np.ndarray, sun: np.ndarray, min_scenes: int = 4
+def waste_heat_fit(deltas: np.ndarray, driver: np.ndarray, min_scenes: int = 4
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Per facility, ΔT = waste + slope * sun by least squares over its clear scenes.
+    """Per facility, ΔT = intercept + slope * driver by least squares over its clear scenes.
 
-    A sun-heated roof's excess grows with the sun and vanishes without it; heat rejected by
-    a running load does not depend on the sun, so the intercept estimates it.
+    The driver is what warms a sunlit roof in each scene: the sun's elevation, or the
+    scene's common roof excess (common_roof_excess). A sun-heated roof's excess grows with
+    it and vanishes without it; heat rejected by a running load does not, so the intercept
+    estimates that heat.
     """
-    m = np.isfinite(deltas) & np.isfinite(sun)[None, :]
+    m = np.isfinite(deltas) & np.isfinite(driver)[None, :]
     d = np.where(m, deltas, 0.0)
-    x = np.where(m, sun[None, :], 0.0)
+    x = np.where(m, driver[None, :], 0.0)
     n, sx, sy = m.sum(axis=1), x.sum(axis=1), d.sum(axis=1)
     sxx, sxy = (x * x).sum(axis=1), (x * d).sum(axis=1)
     det = n * sxx - sx * sx
@@ -385,7 +387,8 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
     own = waste_heat_fit(deltas, common_roof_excess(deltas))[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        # An extrapolation to zero sun is only trusted within what was observed.
+        # An extrapolation to no sun (or no common roof excess) is only trusted within what
+        # was observed.
         low = np.minimum(np.nanmin(deltas, axis=1, initial=np.inf), 0)
         high = np.nanmax(deltas, axis=1, initial=-np.inf)
         if deltas.shape[1]:
