@@ -336,8 +336,7 @@ def common_roof_excess(deltas: np.ndarray) -> np.ndarray:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        median = np.nanmedian(deltas, axis=0) if deltas.shape[0] else \
-            np.full(deltas.shape[1], np.nan)
+        median = np.nanmedian(deltas, axis=0)
     return np.where(np.isfinite(deltas).sum(axis=0) >= MIN_COMMON_ROOFS, median, np.nan)
 
 
