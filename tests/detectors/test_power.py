@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from detectors.power import attribute_nodes, campus_heat_k, facility_power, node_features
+from detectors.power import attribute_nodes, facility_power, node_features
 
 TIMES = pd.date_range("2025-01-01", periods=24 * 120, freq="h", tz="UTC")
 
@@ -109,31 +109,3 @@ def test_a_second_substation_with_no_other_campus_in_reach_feeds_the_same_campus
     nodes = gpd.GeoSeries([shapely.Point(250, -100), shapely.Point(600, 200)])
     got = attribute_nodes(nodes, campus, campus.area.to_numpy(), 2000, np.array([8.0]))
     assert got.tolist() == [0, 0]
-
-
-def test_campus_heat_is_area_weighted_and_never_negative():
-    own = np.array([6.0, 6.0, 2.0, -3.0, 0.0, np.nan, np.nan])
-    waste = np.array([5.0, 5.0, 1.0, -1.0, 0.0, 4.0, np.nan])
-    area = np.array([10_000.0, 30_000.0, 25_000.0, 25_000.0, 250_000.0, 5_000.0, 8_000.0])
-    campus = np.array([0, 0, 1, 1, 1, 2, 3])
-    got = campus_heat_k(own, waste, area, campus, 4)
-    assert got[0] == 6.0
-    assert got[1] == pytest.approx(2.0 * 25_000 / 300_000)  # one warm roof in a park of cold
-    assert got[2] == 4.0  # too few roofs for the common-roof fit: the sun fit stands in
-    assert np.isnan(got[3])
-
-
-def test_a_warehouse_park_with_one_warm_roof_does_not_take_a_hot_campus_substation():
-    # Twelve sheds (300,000 m2 of roof) 600 m from the substation, one of them 2 K warm;
-    # a hot 60,000 m2 AI campus 1.5 km away on the other side.
-    sheds = [shapely.box(x, y, x + 150, y + 166) for x in range(600, 1400, 200)
-             for y in range(-250, 250, 170)]
-    park = shapely.union_all(sheds)
-    campus = gpd.GeoSeries([shapely.box(-1700, -120, -1500, 180), park])
-    area = np.array([60_000.0, 300_000.0])
-    node = gpd.GeoSeries([shapely.Point(0, 0)])
-    heat = campus_heat_k(np.array([6.0] + [2.0] + [0.0] * 11), np.zeros(13),
-                         np.array([60_000.0] + [25_000.0] * 12), np.array([0] + [1] * 12), 2)
-    assert attribute_nodes(node, campus, area, 2000, heat).tolist() == [0]
-    hottest = np.array([6.0, 2.0])  # the park's warmest roof standing for all of it
-    assert attribute_nodes(node, campus, area, 2000, hottest).tolist() == [1]
