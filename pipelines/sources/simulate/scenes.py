@@ -75,24 +75,14 @@ def landscape(rng: np.random.Generator, world: World) -> Landscape:
     shown = _generation_yards_shown(world)
     for k, site in enumerate(world.sites):
         # Off the grid, a site makes its own power beside its halls (AI campuses on turbines,
-        # miners on gas gensets); steel works tip slag in open pits. Same yard for all three:
-        # 80 by 120 m, east or west of the site, clear of its outermost hall on that side.
+        # miners on gas gensets); steel works tip slag in open pits. Same yard for all three.
         if (site.params.get("off_grid") and shown[k]) or site.params.get("yard"):
-            side = rng.choice([-1, 1])
-            edge = _outer_edge(world, site.site_id, side)
-            x0 = edge + side * (draw(rng, "generation_yard_gap_m") + 40)
-            cy = site.centre[1]
+            cx, cy = site.centre
+            x0 = cx + rng.choice([-1, 1]) * rng.uniform(250, 450)
             yards.append((shapely.box(x0 - 40, cy - 60, x0 + 40, cy + 60), k + 1))
     extra = rasterio.features.rasterize(yards, out_shape=hi_shape, transform=hi, fill=0,
                                         dtype="int32") if yards else np.zeros(hi_shape, "int32")
     return Landscape(vegetation, water, urban, labels, extra)
-
-
-def _outer_edge(world: World, site_id: str, side: int) -> float:
-    """The easting of a site's outermost hall wall to the east (side 1) or west (-1)."""
-    bounds = np.array([f["geometry"].bounds for f in world.facilities
-                       if f["site_id"] == site_id])
-    return float(bounds[:, 2].max() if side > 0 else bounds[:, 0].min())
 
 
 def _generation_yards_shown(world: World) -> np.ndarray:

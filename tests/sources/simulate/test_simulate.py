@@ -13,7 +13,7 @@ from pipelines.bundle.imagery import QA_UNUSABLE_MASK, decode_kelvin
 from pipelines.sources.simulate import simulate
 from pipelines.sources.simulate.loads import simulate_series
 from pipelines.sources.simulate.presets import PRESETS
-from pipelines.sources.simulate.scenes import SUPERSAMPLE, landscape
+from pipelines.sources.simulate.scenes import landscape
 from pipelines.sources.simulate.world import BACKGROUND_KINDS, build_world, preset_ranges
 
 
@@ -133,24 +133,3 @@ def test_off_grid_generation_stands_in_a_yard_as_often_as_the_share_says(share):
     with preset_ranges({"off_grid_yard_share": (share, share)}):
         yards = set(np.unique(landscape(np.random.default_rng(1), world).extra_hi)) - {0}
     assert (set(off_grid) <= yards) if share else not yards & set(off_grid)
-
-
-def test_a_yard_stands_clear_of_its_own_halls_where_yard_evidence_looks():
-    """A yard 100 to 450 m beyond the site's outermost hall (generation_yard_gap_m): never on
-    or against a hall, whose hot spot it would otherwise become."""
-    gaps = []
-    for seed in range(3):
-        world = build_world(seed, PRESETS["train"])
-        land = landscape(np.random.default_rng(1), world)
-        g = world.raster
-        rows, cols = np.nonzero(land.extra_hi)
-        x = g.transform.c + (cols + 0.5) * g.transform.a / SUPERSAMPLE
-        y = g.transform.f + (rows + 0.5) * g.transform.e / SUPERSAMPLE
-        cells = gpd.GeoDataFrame({"site": land.extra_hi[rows, cols]},
-                                 geometry=gpd.points_from_xy(x, y), crs=world.crs)
-        halls = gpd.GeoDataFrame(world.facilities, crs=world.crs)
-        for k, yard in cells.groupby("site"):
-            own = halls[halls["site_id"] == world.sites[k - 1].site_id].union_all()
-            gaps.append(yard.distance(own).min())
-    assert len(gaps) >= 3
-    assert 100 - 15 <= min(gaps) and max(gaps) <= 450 + 15, gaps
