@@ -524,10 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regions", type=int, default=64,
                    help="training regions per split (as many as the shipped model's)")
     p.add_argument("--calibration-regions", type=int, default=6)
-    p.add_argument("--eval-regions", type=int, default=3, help="judging regions per split")
-    p.add_argument("--county-regions", type=int, default=3,
+    p.add_argument("--eval-regions", type=int, default=6, help="judging regions per split")
+    p.add_argument("--county-regions", type=int, default=6,
                    help="fresh county regions for the shipped model (0: none)")
-    p.add_argument("--stress-regions", type=int, default=3,
+    p.add_argument("--stress-regions", type=int, default=6,
                    help="stress-preset regions for the shipped model (0: none)")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")

@@ -71,7 +71,7 @@ def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
               export_threshold: float) -> SplitResult:
     """Train on one part of a factor's range, calibrate there, judge on the other part."""
     from pipelines.detect.stages import DetectOptions
-    from pipelines.model.card import holdout_region, summarise
+    from pipelines.model.card import summarise
     from pipelines.model.train import CACHE_DIR, build_tables, choose_alert_threshold, fit_model
 
     log.info("split %s: training on %s, judging on %s", split.factor, split.train, split.judge)
@@ -83,21 +83,35 @@ def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
     opts = DetectOptions(export_threshold, choose_alert_threshold(model, cal_t))
     log.info("split %s: alert threshold %.2f from its calibration regions", split.factor,
              opts.alert_threshold)
-    evals = [holdout_region(model, SPLIT_EVAL + i, "county", opts, split.judge)[0]
-             for i in range(n_eval)]
+    evals = judge_regions(model, [SPLIT_EVAL + i for i in range(n_eval)], "county", opts,
+                          split.judge, jobs)
     return SplitResult(split.factor, _text(split.train), _text(split.judge),
                        {**summarise(evals), "alert_threshold": opts.alert_threshold})
 
 
-def run_shipped(model: Model, preset: str, n_eval: int, opts: DetectOptions) -> SplitResult:
+def judge_regions(model: Model, seeds: list[int], preset: str, opts: DetectOptions,
+                  ranges: Ranges | None, jobs: int) -> list[dict]:
+    """Simulate and detect each judging region as the flow does, `jobs` regions at a time."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipelines.model.card import holdout_region
+
+    n = len(seeds)
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, n))) as pool:
+        return [r[0] for r in pool.map(holdout_region, [model] * n, seeds, [preset] * n,
+                                       [opts] * n, [ranges] * n)]
+
+
+def run_shipped(model: Model, preset: str, n_eval: int, opts: DetectOptions,
+                jobs: int) -> SplitResult:
     """The shipped model on fresh regions of a preset.
 
     `county` lies within its training ranges, `stress` outside them on every axis.
     """
-    from pipelines.model.card import holdout_region, summarise
+    from pipelines.model.card import summarise
 
     first = STRESS_SEED if preset == "stress" else COUNTY_SEED
-    evals = [holdout_region(model, first + i, preset, opts)[0] for i in range(n_eval)]
+    evals = judge_regions(model, [first + i for i in range(n_eval)], preset, opts, None, jobs)
     judged = "outside them on every axis (presets.py)" if preset == "stress" else \
         f"fresh `{preset}` regions within them"
     return SplitResult(f"shipped model, {preset} preset", "the reference table's ranges",
@@ -163,7 +177,7 @@ def generalise(settings: DetectSettings, splits: list[str], n_train: int, n_cal:
                          settings.hardware_year)
     for preset, n in (("county", county_regions), ("stress", stress_regions)):
         if n:
-            results.append(run_shipped(load_model(), preset, n, opts))
+            results.append(run_shipped(load_model(), preset, n, opts, jobs))
     text = markdown(results, command)
     if out:
         atomic_write_text(out, text)
