@@ -14,22 +14,51 @@ STEP_WINDOW_DAYS = 14
 # Training jobs stop and restart: hours below 75% of the surrounding three days' median
 # (Llama 3 paper, arXiv 2407.21783: checkpoint restarts and interruptions every few days).
 DIP_FRACTION = 0.75
+# A campus with no measured heat of its own still rejects some (sensors resolve about
+# 0.1 K; evaporative cooling hides most sensible heat): a hundredth of a kelvin keeps it in
+# the running for a substation no warmer campus is near.
+MIN_HEAT_K = 0.01
+MIN_GAP_M = 50.0  # the nearest a dedicated substation stands (substation_distance_m low)
+
+
+def campus_heat_k(own_heat_k: np.ndarray, waste_k: np.ndarray, area_m2: np.ndarray,
+                  campus: np.ndarray, n_campuses: int) -> np.ndarray:
+    """Each campus's area-weighted heat of its own (K), NaN where no roof was measured.
+
+    Area times this is the heat the campus's roofs reject. Each roof counts the smaller of
+    its two sun-independent excesses, over the region's common roof and over the sun's
+    elevation (the sun fit alone where the region has too few roofs for the other): a
+    large sunlit roof that one fit reads as warm must not outweigh a hall both read so.
+    Below zero counts as none (a roof cannot reject negative heat), and a mean over a
+    park's many roofs stays near zero where their maximum would pick out one noisy roof.
+    """
+    heat = np.clip(np.fmin(own_heat_k, waste_k), 0.0, None)
+    seen = np.isfinite(heat)
+    weight = np.where(seen, area_m2, 0.0)
+    num = np.bincount(campus, weights=np.where(seen, heat, 0.0) * weight, minlength=n_campuses)
+    den = np.bincount(campus, weights=weight, minlength=n_campuses)
+    out: np.ndarray = np.divide(num, den, out=np.full(n_campuses, np.nan), where=den > 0)
+    return out
 
 
 def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
                     campus_area: np.ndarray, max_distance_m: float,
-                    campus_waste_k: np.ndarray | None = None,
+                    campus_heat_k: np.ndarray | None = None,
                     node_mw: np.ndarray | None = None,
                     max_density_w_m2: float = np.inf) -> np.ndarray:
     """For each metered substation, the campus it serves (index) or -1.
 
     A dedicated substation serves one campus; among campuses within max_distance_m it is
-    taken to feed the one with the strongest pull: roof area times the heat its roofs
-    reject (the sun-independent part of their excess temperature, at least 0.1 K; 0.5 K
-    when unmeasured), over squared distance. The power a substation delivers comes out as
-    heat on the roofs it feeds (energy balance), so among campuses near it the one whose
-    roofs reject the most heat in total is its load; a large sun-heated warehouse next
-    door rejects next to none. A campus that would have to draw more than
+    taken to feed the one with the strongest pull: the heat the campus's roofs reject
+    (roof area times campus_heat_k, their area-weighted heat of their own, at least
+    MIN_HEAT_K; 0.5 K when unmeasured) times how likely a substation of that campus stands
+    where this one does. The power a substation delivers comes out as heat on the roofs it
+    feeds (energy balance), so among campuses near it the one whose roofs reject the most
+    heat in total is its load; a park of sun-heated warehouses rejects next to none,
+    however much roof it has. A campus's substation stands a gap d from its edge, the gap
+    spread evenly in log d (reference table: substation_distance_m, 50 m to 2 km) and in
+    direction around a campus of radius R: a density of 1 / (d (R + d)). A campus that
+    would have to draw more than
     max_density_w_m2 per square metre of roof to take the node's load cannot be its only
     customer, and is passed over while a plausible campus is in reach.
 
@@ -47,9 +76,11 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     if len(nodes_idx) == 0:
         return out
     dist = shapely.distance(node_geoms.values[nodes_idx], campus_geoms.values[camp_idx])
-    heat = np.ones(len(campus_area)) if campus_waste_k is None else \
-        np.maximum(np.nan_to_num(campus_waste_k, nan=0.5), 0.1)
-    pull = campus_area[camp_idx] * heat[camp_idx] / np.maximum(dist, 50.0) ** 2
+    heat = np.ones(len(campus_area)) if campus_heat_k is None else \
+        np.maximum(np.nan_to_num(campus_heat_k, nan=0.5), MIN_HEAT_K)
+    gap = np.maximum(dist, MIN_GAP_M)
+    radius = shapely.minimum_bounding_radius(campus_geoms.values)[camp_idx]
+    pull = campus_area[camp_idx] * heat[camp_idx] / (gap * (radius + gap))
     mw = np.zeros(len(node_geoms)) if node_mw is None else np.nan_to_num(node_mw)
     plausible = mw[nodes_idx] * 1e6 / campus_area[camp_idx] <= max_density_w_m2
     order = np.lexsort((-pull, ~plausible))  # plausible first, then the strongest pull

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.footprint import footprint_features, infrastructure_targets
-from detectors.power import attribute_nodes, facility_power, node_features
+from detectors.power import attribute_nodes, campus_heat_k, facility_power, node_features
 from detectors.thermal import (
     ZoneWeights,
     aggregate_scenes,
@@ -104,11 +104,12 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataF
     campus_area = footprint.groupby("campus_id")["footprint_m2"].sum().to_numpy()
     subs = bundle.nodes[bundle.nodes["kind"] == "substation"] if len(bundle.nodes) else \
         bundle.nodes
-    waste = thermal["thermal_waste_k"].groupby(campus).max().reindex(
-        range(len(campus_area))).to_numpy()
+    heat = campus_heat_k(thermal["thermal_own_heat_k"].to_numpy(),
+                         thermal["thermal_waste_k"].to_numpy(),
+                         footprint["footprint_m2"].to_numpy(), campus, len(campus_area))
     node_mw = nodes["node_mean_mw"].reindex(subs.index).to_numpy()
     node_campus = pd.Series(attribute_nodes(subs.geometry, campus_geoms, campus_area,
-                                            max_distance_m, waste, node_mw, MAX_DENSITY_W_M2),
+                                            max_distance_m, heat, node_mw, MAX_DENSITY_W_M2),
                             index=subs.index)
     table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
     table.index = bundle.facilities.index

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from detectors.power import attribute_nodes, facility_power, node_features
+from detectors.power import attribute_nodes, campus_heat_k, facility_power, node_features
 
 TIMES = pd.date_range("2025-01-01", periods=24 * 120, freq="h", tz="UTC")
 
@@ -109,3 +109,47 @@ def test_a_second_substation_with_no_other_campus_in_reach_feeds_the_same_campus
     nodes = gpd.GeoSeries([shapely.Point(250, -100), shapely.Point(600, 200)])
     got = attribute_nodes(nodes, campus, campus.area.to_numpy(), 2000, np.array([8.0]))
     assert got.tolist() == [0, 0]
+
+
+def test_campus_heat_is_area_weighted_never_negative_and_both_fits_must_agree():
+    own = np.array([6.0, 6.0, 2.0, -3.0, 0.0, np.nan, np.nan, 2.1])
+    waste = np.array([5.0, 7.0, 2.5, -1.0, 0.0, 4.0, np.nan, 0.05])
+    area = np.array([10_000.0, 30_000.0, 25_000.0, 25_000.0, 250_000.0, 5_000.0, 8_000.0,
+                     73_000.0])
+    campus = np.array([0, 0, 1, 1, 1, 2, 3, 4])
+    got = campus_heat_k(own, waste, area, campus, 5)
+    assert got[0] == pytest.approx((5.0 * 10_000 + 6.0 * 30_000) / 40_000)
+    assert got[1] == pytest.approx(2.0 * 25_000 / 300_000)  # one warm roof in a park of cold
+    assert got[2] == 4.0  # too few roofs for the common-roof fit: the sun fit stands in
+    assert np.isnan(got[3])
+    assert got[4] == 0.05  # a large roof only one fit reads as warm
+
+
+def test_a_warehouse_park_with_one_warm_roof_does_not_take_a_hot_campus_substation():
+    # Twelve sheds (300,000 m2 of roof) 600 m from the substation, one of them 2 K warm;
+    # a hot 60,000 m2 AI campus 1.5 km away on the other side.
+    sheds = [shapely.box(x, y, x + 150, y + 166) for x in range(600, 1400, 200)
+             for y in range(-250, 250, 170)]
+    park = shapely.union_all(sheds)
+    campus = gpd.GeoSeries([shapely.box(-1700, -120, -1500, 180), park])
+    area = np.array([60_000.0, 300_000.0])
+    node = gpd.GeoSeries([shapely.Point(0, 0)])
+    own = np.array([6.0] + [2.0] + [0.0] * 11)
+    heat = campus_heat_k(own, own, np.array([60_000.0] + [25_000.0] * 12),
+                         np.array([0] + [1] * 12), 2)
+    assert attribute_nodes(node, campus, area, 2000, heat).tolist() == [0]
+    hottest = np.array([6.0, 2.0])  # the park's warmest roof standing for all of it
+    assert attribute_nodes(node, campus, area, 2000, hottest).tolist() == [1]
+
+
+def test_a_large_roof_only_one_fit_reads_as_warm_does_not_take_a_halls_substation():
+    # A 14,300 m2 hall 485 m from a substation (heat of its own 2.7 K, sun fit 1.4 K) and
+    # a 73,000 m2 warehouse 302 m from it (2.1 K over the region's roofs, 0.05 K by the sun
+    # fit): read by one fit alone, the warehouse rejects seven times the hall's heat.
+    campus = gpd.GeoSeries([shapely.box(-605, -60, -485, 60), shapely.box(302, -135, 572, 135)])
+    area = np.array([14_300.0, 73_000.0])
+    node = gpd.GeoSeries([shapely.Point(0, 0)])
+    heat = campus_heat_k(np.array([2.7, 2.1]), np.array([1.4, 0.05]), area, np.array([0, 1]), 2)
+    assert attribute_nodes(node, campus, area, 2000, heat).tolist() == [0]
+    own_only = np.array([2.7, 2.1])
+    assert attribute_nodes(node, campus, area, 2000, own_only).tolist() == [1]
