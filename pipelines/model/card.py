@@ -149,8 +149,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "- Every physical constant of the simulator is drawn per region within its published "
         "range (data/reference_defaults.csv): climate by latitude, roof albedo, cloud cover, "
         "meter gaps, campus layouts, PUE, sensible-heat share, confusers (crypto mines, "
-        "smelters, steel works, gas plants, warehouses alone and in logistics parks, cold "
-        "stores, decoy substations).", "",
+        "smelters, steel works, refineries, gas plants, warehouses alone and in logistics "
+        "parks, cold stores, decoy substations).", "",
         "## Features", ", ".join(f"`{f}`" for f in FEATURES), "",
         f"## Held-out evaluation ({len(evals)} regions, preset `{preset}`, seeds "
         f"{', '.join(map(str, EVAL_SEEDS[:len(evals)]))}; never used in training)",

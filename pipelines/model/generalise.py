@@ -54,6 +54,10 @@ SPLITS = {s.factor: s for s in (
     # shows one: the yard is most of what finds a hall off the grid (docs/evaluation.md).
     Split("generation yard", {"off_grid_yard_share": (1.0, 1.0)},
           {"off_grid_yard_share": (0.0, 0.0)}),
+    # Trained where few warehouses stand in parks and no refinery is drawn; judged where parks
+    # are common and refineries stand, flat meters beside hot process areas.
+    Split("confuser mix", {"logistics_park_share": (0.05, 0.1), "refinery_share": (0.0, 0.0)},
+          {"logistics_park_share": (0.1, 0.2), "refinery_share": (1.0, 1.0)}),
 )}
 
 

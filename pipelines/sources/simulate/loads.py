@@ -98,10 +98,10 @@ def _outages(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def flat_load_conduct(rng: np.random.Generator, price: np.ndarray) -> np.ndarray:
-    """Outages and demand response of a flat load, drawn alike for AI campuses and smelters.
+    """Outages and demand response, drawn alike for every flat load: AI, smelter, refinery.
 
-    Both happen at real sites of both kinds (reference table), so in training neither may
-    tell one from the other: an AI load with neither, as other generators draw it, is in range.
+    They happen at real sites of each kind (reference table), so in training none may tell
+    one from another by them: an AI load with neither, as other generators draw it, is in range.
     """
     n = len(price)
     factor = _outages(rng, n) if rng.uniform() < draw(rng, "flat_load_outage_share") else np.ones(n)
@@ -155,18 +155,39 @@ def crypto_site(rng: np.random.Generator, site: Site, total_mw: float, price: np
 
 def industry_site(rng: np.random.Generator, site: Site, total_mw: float, price: np.ndarray,
                   temp_c: np.ndarray, local_hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
-    """Facility MW of a smelter (flat), steel works (shifts, heats) or gas plant (auxiliaries)."""
+    """Facility MW of a smelter (flat), refinery, steel works (shifts) or gas plant."""
     n = len(price)
     if site.subtype == "smelter":
         auxiliaries = 1 + draw(rng, "smelter_temperature_slope") * (temp_c - temp_c.mean())
         return total_mw * rng.uniform(0.94, 0.99) * (1 + rng.normal(0, 0.005, n)) \
             * auxiliaries * flat_load_conduct(rng, price)
+    if site.subtype == "refinery":
+        return refinery_load(rng, total_mw, price, temp_c)
     if site.subtype == "steel":
         shift = np.where((local_hour >= 6) & (local_hour < 22) & (weekday < 5), 0.75, 0.25)
         avoid = np.where(price > np.quantile(price, 0.97), 0.5, 1.0)
         return total_mw * shift * avoid * np.clip(rng.normal(1, 0.2, n), 0.3, 1.6)
     running = price > site.params["marginal_cost"]
     return total_mw * np.where(running, 0.03, 0.004) * rng.lognormal(0, 0.05, n)
+
+
+def refinery_load(rng: np.random.Generator, total_mw: float, price: np.ndarray,
+                  temp_c: np.ndarray) -> np.ndarray:
+    """Facility MW of a refinery: flat day and night, more in the heat, a turnaround's dip.
+
+    Pumps, compressors and air coolers run with the crude units around the clock and work
+    harder in hot weather (refinery_temperature_slope); in a turnaround year part of the
+    plant stands for weeks (refinery_turnaround_share, refinery_turnaround_days).
+    """
+    n = len(price)
+    auxiliaries = 1 + draw(rng, "refinery_temperature_slope") * (temp_c - temp_c.mean())
+    load = total_mw * rng.uniform(0.85, 0.97) * (1 + rng.normal(0, 0.01, n)) * auxiliaries \
+        * flat_load_conduct(rng, price)
+    if rng.uniform() < draw(rng, "refinery_turnaround_share"):
+        length = int(24 * draw(rng, "refinery_turnaround_days"))
+        start = int(rng.integers(0, max(1, n - length)))
+        load[start:start + length] *= rng.uniform(0.4, 0.8)
+    return load
 
 
 def gas_plant_running(site: Site, price: np.ndarray) -> np.ndarray:

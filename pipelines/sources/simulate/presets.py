@@ -18,6 +18,7 @@ class Preset:
     smelters: tuple[int, int]
     steel_works: tuple[int, int]
     gas_plants: tuple[int, int]
+    refineries: tuple[int, int]
     decoy_substations: tuple[int, int]
     towns: tuple[int, int]
     scenes: int
@@ -30,19 +31,19 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "demo": Preset("demo", 10.0, 70, (2, 2), (2, 2), (1, 1), (0, 0), (1, 1), (1, 1),
-                   (1, 1), (1, 1), 12, 365),
+                   (0, 0), (1, 1), (1, 1), 12, 365),
     "train": Preset("train", 12.0, 160, (1, 4), (1, 3), (0, 2), (0, 1), (0, 1), (0, 1),
-                    (1, 2), (1, 2), 16, 365, offgrid_boost=2.0),
+                    (0, 1), (1, 2), (1, 2), 16, 365, offgrid_boost=2.0),
     "county": Preset("county", 40.0, 1900, (3, 6), (4, 8), (1, 3), (0, 1), (1, 2), (1, 2),
-                     (3, 6), (2, 4), 20, 365),
+                     (0, 1), (3, 6), (2, 4), 20, 365),
     "state": Preset("state", 120.0, 16000, (15, 25), (30, 50), (6, 12), (1, 3), (4, 8),
-                    (6, 10), (20, 30), (10, 20), 20, 365),
+                    (6, 10), (1, 3), (20, 30), (10, 20), 20, 365),
     # Outside the training ranges on every axis the simulator varies: halls larger and less
     # dense than any trained on, substations farther, roofs that shed less sensible heat
     # (evaporative cooling), cloudier skies, higher latitudes. A stress test, never trained
     # on.
     "stress": Preset("stress", 40.0, 1900, (4, 7), (4, 8), (1, 3), (1, 2), (1, 2), (1, 2),
-                     (3, 6), (2, 4), 20, 365,
+                     (1, 2), (3, 6), (2, 4), 20, 365,
                      ranges={"ai_it_density_w_m2": (350.0, 800.0),
                              "ai_hall_area_m2": (60_000.0, 220_000.0),
                              "ai_site_it_mw": (100.0, 1500.0),

@@ -76,7 +76,10 @@ def landscape(rng: np.random.Generator, world: World) -> Landscape:
     for k, site in enumerate(world.sites):
         # Off the grid, a site makes its own power beside its halls (AI campuses on turbines,
         # miners on gas gensets); steel works tip slag in open pits. Same yard for all three.
-        if (site.params.get("off_grid") and shown[k]) or site.params.get("yard"):
+        # A refinery's process area was laid out with its buildings (world._campus).
+        if "yard_geometry" in site.params:
+            yards.append((site.params["yard_geometry"], k + 1))
+        elif (site.params.get("off_grid") and shown[k]) or site.params.get("yard"):
             cx, cy = site.centre
             x0 = cx + rng.choice([-1, 1]) * rng.uniform(250, 450)
             yards.append((shapely.box(x0 - 40, cy - 60, x0 + 40, cy + 60), k + 1))
@@ -200,8 +203,11 @@ def render_scene(rng: np.random.Generator, world: World, land: Landscape, series
     lut_roof = np.concatenate([[0.0], solar - (2 + 6 * 0.5) * s])
     lut_waste = np.concatenate([[0.0], waste])
     # A yard's 15 m cells run 20 to 45 K above the ground: exhaust stacks at 450 to 550 C and
-    # slag at several hundred C cover a small share of each cell (simulator assumption).
-    yard_lut = np.concatenate([[0.0], rng.uniform(20, 45, len(world.sites))])
+    # slag at several hundred C cover a small share of each cell (simulator assumption). A
+    # refinery's process area is far larger and cooler (refinery_process_excess_k).
+    yard_lut = np.concatenate([[0.0], [draw(rng, "refinery_process_excess_k")
+                                       if s.subtype == "refinery" else rng.uniform(20, 45)
+                                       for s in world.sites]])
     roof = _pool(lut_roof[land.labels_hi])
     heat = _pool(lut_waste[land.labels_hi] + yard_lut[land.extra_hi])
     halo = _broad_blur(heat, rng.uniform(10, 25)) * rng.uniform(2, 6)

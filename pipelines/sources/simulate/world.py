@@ -172,7 +172,8 @@ def _ai_halls(rng: np.random.Generator, site_mw: float, density: float
     return [(site_mw * s, float(np.clip(total_m2 * s, lo_a, hi_a))) for s in shares]
 
 
-SITE_KINDS = ("ai_training", "cloud_datacenter", "crypto_mining", "smelter", "steel", "gas_plant")
+SITE_KINDS = ("ai_training", "cloud_datacenter", "crypto_mining", "smelter", "steel", "gas_plant",
+              "refinery")
 
 
 def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
@@ -209,6 +210,15 @@ def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
         return "heavy_industry", "steel", mw, _site_halls(rng, mw, (40, 150), 1200.0), {
             "shf": rng.uniform(0.1, 0.25),
             "yard": rng.uniform() < draw(rng, "hot_yard_share_steel")}
+    if kind == "refinery":
+        # Compressor houses, pump houses, substations and control rooms hold the motors: most
+        # of the draw goes into the process streams as work, and the roofs see only motor and
+        # transformer losses of a few per cent (simulator assumption). The fired heat leaves
+        # over the open process area beside them (scenes.landscape).
+        mw = draw(rng, "refinery_mw", log=True)
+        return "heavy_industry", "refinery", mw, _site_halls(rng, mw, (15, 50), 3000.0), {
+            "shf": rng.uniform(0.01, 0.04), "yard": True,
+            "off_grid": rng.uniform() < draw(rng, "offgrid_share_refinery")}
     mw = draw(rng, "gas_plant_mw")
     return "heavy_industry", "gas_plant", mw, _site_halls(rng, mw, (300, 900), 20000.0), {
         "marginal_cost": rng.uniform(35, 80)}
@@ -276,12 +286,21 @@ def _lay_out(rng: np.random.Generator, occ: _Occupancy, grid: RasterGrid,
 
 def _campus(world_rng: np.random.Generator, occ: _Occupancy, grid: RasterGrid, site: Site,
             halls: list, real_shapes: bool) -> list[dict]:
-    """Lay a site's halls out in parallel rows around a free centre; empty if no space."""
-    polys = _lay_out(world_rng, occ, grid, [_outline(world_rng, area, real_shapes and
-                                                     world_rng.uniform() < 0.6, angle=0.0)
-                                            for _, area in halls])
+    """Lay a site's halls out in parallel rows around a free centre; empty if no space.
+
+    A refinery's open process area (refinery_process_area_m2) is laid out in the rows with
+    its buildings, so nothing else is placed on it; it is kept as the site's yard.
+    """
+    outlines = [_outline(world_rng, area, real_shapes and world_rng.uniform() < 0.6, angle=0.0)
+                for _, area in halls]
+    if site.subtype == "refinery":
+        outlines.append(_outline(world_rng, draw(world_rng, "refinery_process_area_m2", log=True),
+                                 False, angle=0.0))
+    polys = _lay_out(world_rng, occ, grid, outlines)
     if not polys:
         return []
+    if site.subtype == "refinery":
+        site.params["yard_geometry"] = polys.pop()
     site.centre = tuple(shapely.union_all(polys).centroid.coords[0])
     return [{"cap_mw": cap, "geometry": poly} for (cap, _), poly in zip(halls, polys)]
 
@@ -302,9 +321,13 @@ def build_world(seed: int, preset: Preset) -> World:
              for _ in range(rng.integers(preset.towns[0], preset.towns[1] + 1))]
     sites, facilities = [], []
     counts = dict(zip(SITE_KINDS, (preset.ai_sites, preset.cloud_sites, preset.crypto_sites,
-                                   preset.smelters, preset.steel_works, preset.gas_plants)))
+                                   preset.smelters, preset.steel_works, preset.gas_plants,
+                                   preset.refineries)))
     for kind, (lo, hi) in counts.items():
-        for _ in range(rng.integers(lo, hi + 1)):
+        n = rng.integers(lo, hi + 1)
+        if kind == "refinery":
+            n = rng.binomial(n, draw(rng, "refinery_share"))
+        for _ in range(n):
             true_class, subtype, mw, halls, params = _site_plan(rng, kind, preset.offgrid_boost)
             site = Site(f"S{len(sites) + 1:04d}", true_class, subtype, (0.0, 0.0),
                         {**params, "mw": mw})

@@ -13,8 +13,8 @@ from pipelines.bundle.imagery import QA_UNUSABLE_MASK, decode_kelvin
 from pipelines.sources.simulate import simulate
 from pipelines.sources.simulate.loads import simulate_series
 from pipelines.sources.simulate.presets import PRESETS
-from pipelines.sources.simulate.scenes import landscape
-from pipelines.sources.simulate.world import BACKGROUND_KINDS, build_world, preset_ranges
+from pipelines.sources.simulate.scenes import SUPERSAMPLE, landscape
+from pipelines.sources.simulate.world import BACKGROUND_KINDS, bounds, build_world, preset_ranges
 
 
 def _digest(root) -> dict:
@@ -133,3 +133,48 @@ def test_off_grid_generation_stands_in_a_yard_as_often_as_the_share_says(share):
     with preset_ranges({"off_grid_yard_share": (share, share)}):
         yards = set(np.unique(landscape(np.random.default_rng(1), world).extra_hi)) - {0}
     assert (set(off_grid) <= yards) if share else not yards & set(off_grid)
+
+
+def _world_with_metered_refinery():
+    for seed in range(60):
+        world = build_world(seed, PRESETS["train"])
+        site = next((s for s in world.sites if s.subtype == "refinery" and s.node_id), None)
+        if site is not None:
+            return world, site
+    raise AssertionError("no training seed below 60 draws a metered refinery")
+
+
+def test_a_refinery_is_a_flat_meter_beside_a_hot_open_process_area():
+    """A refinery's fired heat (about eighteen times its electricity, EIA) leaves over an
+    open process area laid out with its buildings; its meter is flat day and night."""
+    world, site = _world_with_metered_refinery()
+    assert site.true_class == "heavy_industry"
+    yard = site.params["yard_geometry"]
+    low, high = bounds("refinery_process_area_m2")
+    assert low * 0.99 <= yard.area <= high * 1.01
+    others = [f["geometry"] for f in world.facilities]
+    assert not any(yard.intersects(g) for g in others)
+    assert min(yard.distance(f["geometry"]) for f in world.facilities
+               if f["site_id"] == site.site_id) < 100.0
+    land = landscape(np.random.default_rng(1), world)
+    k = world.sites.index(site) + 1
+    cell_m2 = (world.raster.transform.a / SUPERSAMPLE) ** 2
+    assert (land.extra_hi == k).sum() * cell_m2 == pytest.approx(yard.area, rel=0.1)
+    series = simulate_series(np.random.default_rng(2), world,
+                             pd.Timestamp("2025-01-01", tz="UTC"))
+    mw = pd.Series(series.node_mw[site.node_id])
+    by_hour = mw.groupby(np.floor(series.local_hour).astype(int)).median()
+    # Air coolers follow the day's heat by a few per cent; steel's shifts swing it threefold.
+    assert (by_hour.max() - by_hour.min()) / mw.median() < 0.1
+    assert mw.median() > 0.8 * site.params["mw"]
+
+
+def _subtypes(seeds: range) -> set[str]:
+    return {s.subtype for seed in seeds for s in build_world(seed, PRESETS["train"]).sites}
+
+
+def test_the_refinery_share_draws_none_where_a_split_says_so():
+    """The confuser-mix split trains on regions without refineries (refinery_share 0)."""
+    with preset_ranges({"refinery_share": (0.0, 0.0)}):
+        assert "refinery" not in _subtypes(range(12))
+    assert "refinery" in _subtypes(range(12))
