@@ -42,7 +42,8 @@ FEATURE_GROUPS: dict[str, list[str]] = {
     "power_size": ["power_density_w_m2", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_own_heat_k", "thermal_solar_slope_k",
-                "thermal_persistence", "thermal_hotspot_k", "thermal_yard_k", "has_thermal"],
+                "thermal_persistence", "thermal_hotspot_k", "thermal_yard_k",
+                "thermal_yard_hot_share", "has_thermal"],
     # The number of halls is left out: campuses of one hall (xAI Colossus 1) and of a dozen
     # are both real, and warehouse parks have many buildings; only the gated campus area
     # (a building with its own evidence standing among others) enters.
@@ -60,8 +61,11 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # (detectors/thermal.py, YARD_INNER_M): tens of MW with no meter must be generated there.
 # Heat a roof holds above what the region's roofs show in the same scenes is heat of its own
 # (detectors/thermal.py, common_roof_excess): a sunlit roof has none, whatever the weather.
+# Open ground running hot over much of the yard is heat made outdoors (a refinery's process
+# units, slag pits): a hall's own heat leaves at the hall and a campus's turbines stand on a
+# few hectares of it (detectors/thermal.py, YARD_INNER_M), so more of it never raises the score.
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
-            "thermal_yard_k": 1, "thermal_own_heat_k": 1,
+            "thermal_yard_k": 1, "thermal_own_heat_k": 1, "thermal_yard_hot_share": -1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
             "dips_per_30d": -1, "price_spike_ratio": 1,
             "power_density_w_m2": 1, "footprint_m2": 1, "campus_area_m2": 1}
@@ -86,7 +90,8 @@ OWN_HEAT_K = 2.0
 # IT MW from heat: the roof's heat and its size. Not the yard's: a yard's temperature says
 # power is made there, not how much (the simulator draws every yard at 20 to 45 K whatever
 # the site's load, so a regressor could only learn noise from it).
-THERMAL_MW_FEATURES = [f for f in FEATURE_GROUPS["thermal"] if f != "thermal_yard_k"] + \
+THERMAL_MW_FEATURES = [f for f in FEATURE_GROUPS["thermal"]
+                       if f not in ("thermal_yard_k", "thermal_yard_hot_share")] + \
     FEATURE_GROUPS["footprint"]
 MW_QUANTILES = (0.1, 0.5, 0.9)  # the SPEC's 80% interval and its middle
 

@@ -51,6 +51,11 @@ MIN_COMMON_ROOFS = 20
 # yard, Southern Environmental Law Center thermal survey, 2025). It starts beyond the 100 m
 # TIRS footprint, so the roof's own blur does not count as its yard (USGS LSDS-1574).
 YARD_INNER_M, YARD_OUTER_M = 100.0, 600.0
+# How much of that open ground runs at least as warm as the roof (and ANOMALY_K above the
+# ring) measures heat made outdoors: a hall's own heat leaves at the hall, and the warm air
+# around it cools with distance, while a refinery's process units cover 10 to 100 ha
+# (reference table, refinery_process_area_m2) of a yard of about 130 ha around a 100 m hall.
+# The turbines that power a 100 MW campus stand on 2 to 3 ha of it (xAI Colossus, above).
 
 
 @dataclass(frozen=True)
@@ -238,7 +243,9 @@ def _row_max(indptr: np.ndarray, values: np.ndarray, empty: float) -> np.ndarray
 def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) -> pd.DataFrame:
     """Per facility for one scene: footprint mean and max, ring mean, clear fractions, ΔT.
 
-    yard_k is the hottest mostly clear open block of its yard above the ring mean.
+    yard_k is the hottest mostly clear open block of its yard above the ring mean;
+    yard_hot_share the share of its mostly clear open blocks at least as warm as the roof
+    and at least ANOMALY_K above the ring.
     """
     values = kelvin.ravel()
     ok = usable.ravel() & np.isfinite(values)
@@ -257,6 +264,8 @@ def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) ->
         block_mean = np.where(open_n >= block * block / 2, open_sum / open_n, -np.inf)
     fp_max = np.where(fp_max > 0, fp_max, np.nan)
     yard_max = _row_max(weights.yard.indptr, block_mean[weights.yard.indices], -np.inf)
+    hot_share = _yard_hot_share(weights.yard, block_mean,
+                                np.fmax(ring_mean + ANOMALY_K, fp_mean))
     usable_scene = (fp_clear >= MIN_FOOTPRINT_CLEAR) & (ring_clear >= MIN_RING_CLEAR)
     return pd.DataFrame({
         "fp_mean_k": fp_mean, "fp_max_k": fp_max, "ring_mean_k": ring_mean,
@@ -264,7 +273,24 @@ def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) ->
         "delta_k": np.where(usable_scene, fp_mean - ring_mean, np.nan),
         "hotspot_k": np.where(usable_scene, fp_max - ring_mean, np.nan),
         "yard_k": np.where(usable_scene & np.isfinite(yard_max), yard_max - ring_mean,
-                           np.nan)})
+                           np.nan),
+        "yard_hot_share": np.where(usable_scene, hot_share, np.nan)})
+
+
+def _yard_hot_share(yard: sparse.csr_matrix, block_mean: np.ndarray, floor_k: np.ndarray
+                    ) -> np.ndarray:
+    """Per facility, the covered share of its yard's open blocks at floor_k or warmer."""
+    n = yard.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(yard.indptr))
+    value = block_mean[yard.indices]
+    seen = np.isfinite(value)
+    weight = np.where(seen, yard.data, 0.0)
+    hot = seen & (value >= floor_k[rows])
+    total = np.bincount(rows, weights=weight, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share: np.ndarray = np.bincount(rows, weights=np.where(hot, weight, 0.0),
+                                        minlength=n) / total
+    return share
 
 
 # The scene's median is taken on every 4th pixel of every 4th row: a million pixels at state
@@ -357,13 +383,14 @@ def _season_masks(used: np.ndarray, background_k: np.ndarray
 
 
 def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.ndarray,
-                     sun: np.ndarray | None = None, yards: np.ndarray | None = None
-                     ) -> pd.DataFrame:
+                     sun: np.ndarray | None = None, yards: np.ndarray | None = None,
+                     yard_hot: np.ndarray | None = None) -> pd.DataFrame:
     """Across scenes (facility x scene arrays): median ΔT, cold- and warm-season ΔT, persistence.
 
     The yard's is the median of its hottest open block (generation runs whenever the load
-    does). The cold season is the coldest third of a facility's clear scenes by their background
-    temperature, so it works in either hemisphere and in any climate.
+    does), and the median share of it running hot. The cold season is the coldest third of a
+    facility's clear scenes by their background temperature, so it works in either
+    hemisphere and in any climate.
     """
     n_fac = deltas.shape[0]
     used = np.isfinite(deltas)
@@ -379,6 +406,8 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
         hot = np.nanmax(hotspots, axis=1) if deltas.shape[1] else np.full(n_fac, np.nan)
         yard = np.nanmedian(yards, axis=1) if yards is not None and yards.shape[1] else \
             np.full(n_fac, np.nan)
+        yard_share = np.nanmedian(yard_hot, axis=1) if yard_hot is not None and \
+            yard_hot.shape[1] else np.full(n_fac, np.nan)
         persistence = np.where(n_used > 0, (np.nan_to_num(deltas, nan=-99) > ANOMALY_K)
                                .sum(axis=1) / np.maximum(n_used, 1), np.nan)
     waste, slope = waste_heat_fit(deltas, sun if sun is not None else
@@ -397,5 +426,6 @@ def aggregate_scenes(deltas: np.ndarray, hotspots: np.ndarray, background_k: np.
         "thermal_own_heat_k": own,
         "thermal_cold_season_delta_k": cold_d,
         "thermal_warm_season_delta_k": warm_d, "thermal_persistence": persistence,
-        "thermal_hotspot_k": hot, "thermal_yard_k": yard, "thermal_scenes_used": n_used.astype(int),
+        "thermal_hotspot_k": hot, "thermal_yard_k": yard, "thermal_yard_hot_share": yard_share,
+        "thermal_scenes_used": n_used.astype(int),
         "thermal_anomalous_scenes": (np.nan_to_num(deltas, nan=-99) > ANOMALY_K).sum(axis=1)})

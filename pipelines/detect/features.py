@@ -38,6 +38,7 @@ class SceneResult:
     delta_k: np.ndarray
     hotspot_k: np.ndarray
     yard_k: np.ndarray
+    yard_hot_share: np.ndarray
     background_k: float
 
 
@@ -60,7 +61,7 @@ def _result(scene: Scene, weights: ZoneWeights, kelvin: np.ndarray, usable: np.n
     stats = scene_stats(weights, kelvin, usable)
     return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
                        stats["hotspot_k"].to_numpy(), stats["yard_k"].to_numpy(),
-                       scene_background_k(kelvin, usable))
+                       stats["yard_hot_share"].to_numpy(), scene_background_k(kelvin, usable))
 
 
 def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFrame:
@@ -70,14 +71,15 @@ def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFr
         deltas = np.column_stack([r.delta_k for r in results])
         hots = np.column_stack([r.hotspot_k for r in results])
         yards = np.column_stack([r.yard_k for r in results])
+        yard_hot = np.column_stack([r.yard_hot_share for r in results])
         background = np.array([r.background_k for r in results])
     else:
-        deltas, hots, yards = np.empty((n, 0)), np.empty((n, 0)), np.empty((n, 0))
+        deltas, hots, yards, yard_hot = (np.empty((n, 0)) for _ in range(4))
         background = np.empty(0)
     lon0, lat0, lon1, lat1 = bundle.region.bbox
     sun = solar_elevation_sin((lat0 + lat1) / 2, (lon0 + lon1) / 2,
                               pd.DatetimeIndex([r.acquired for r in results]))
-    table = aggregate_scenes(deltas, hots, background, sun, yards)
+    table = aggregate_scenes(deltas, hots, background, sun, yards, yard_hot)
     table.index = bundle.facilities.index
     used = np.isfinite(deltas)
     ids = np.array([r.scene_id for r in results])

@@ -43,10 +43,11 @@ def test_every_scene_read_in_four_tile_tasks_gives_the_whole_scenes_numbers_exac
     outs = [tile_scenes(part, grid, bundle.scenes) for part in parts]
     for i, scene in enumerate(bundle.scenes):
         a = scene_result(scene, grid, whole)
-        delta, hot, yard, background = merge_scene(parts, outs, i, len(geoms))
+        delta, hot, yard, yard_hot, background = merge_scene(parts, outs, i, len(geoms))
         assert np.array_equal(a.delta_k, delta, equal_nan=True), scene.scene_id
         assert np.array_equal(a.hotspot_k, hot, equal_nan=True), scene.scene_id
         assert np.array_equal(a.yard_k, yard, equal_nan=True), scene.scene_id
+        assert np.array_equal(a.yard_hot_share, yard_hot, equal_nan=True), scene.scene_id
         assert a.background_k == background or (np.isnan(a.background_k)
                                                 and np.isnan(background))
     assert np.isfinite(a.delta_k).sum() > 10  # the comparison covered real numbers

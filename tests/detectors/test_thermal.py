@@ -66,6 +66,31 @@ def test_a_hot_open_yard_beside_a_hall_is_its_yard_not_its_roof():
                            np.array([280.0, 290.0]), yards=np.array([[12.0, 14.0]]))
     assert agg["thermal_yard_k"].iloc[0] == 13.0
 
+
+def test_the_yards_hot_share_tells_a_process_area_from_a_turbine_yard():
+    """Turbines on a hectare of the yard against process units over much of it, a kelvin
+    warmer than the hall's roof: both yards are hot at their hottest block, only the process
+    area covers the yard; the hall's own warm air, cooler than its roof, does not count."""
+    x0, y1 = _xy(45, 45)
+    x1, y0 = _xy(55, 55)
+    w = zone_weights(_geoms((x0, y0, x1, y1)), TRANSFORM, SHAPE)
+    kelvin = np.full(SHAPE, 290.0, dtype=np.float32)
+    kelvin[45:55, 45:55] = 296.0
+    turbines, process = kelvin.copy(), kelvin.copy()
+    turbines[48:52, 64:68] = 310.0   # 120 m square, 270 to 390 m east of the hall
+    process[30:70, 58:75] = 297.0    # 40 x 17 pixels (61 ha) from 90 m east of the hall
+    halo = kelvin.copy()
+    halo[40:60, 40:60] = np.maximum(halo[40:60, 40:60], 294.0)  # 150 m of warm air around it
+    quiet, small, large, warm_air = (scene_stats(w, k, np.ones(SHAPE, bool))
+                                     for k in (kelvin, turbines, process, halo))
+    assert quiet["yard_hot_share"].iloc[0] == 0.0
+    assert warm_air["yard_hot_share"].iloc[0] == 0.0
+    assert small["yard_k"].iloc[0] > 10.0 and small["yard_hot_share"].iloc[0] < 0.05
+    assert large["yard_hot_share"].iloc[0] > 0.15
+    agg = aggregate_scenes(np.array([[6.0, 6.0, 6.0]]), np.array([[6.0, 6.0, 6.0]]),
+                           np.array([280.0, 285.0, 290.0]), yard_hot=np.array([[0.1, 0.3, np.nan]]))
+    assert abs(agg["thermal_yard_hot_share"].iloc[0] - 0.2) < 1e-9
+
 def test_ring_excludes_other_footprints_and_cloud_blanks_scene():
     a = _xy(40, 40) + _xy(50, 50)
     b = _xy(60, 40) + _xy(70, 50)  # a second hot building inside A's ring
