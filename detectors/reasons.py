@@ -10,6 +10,10 @@ import pandas as pd
 # training regions nine of ten ordinary buildings' yards stay under 3 K, and nine of ten
 # off-grid AI halls' (turbines beside them) exceed 7 K (docs/evaluation.md, cw-0.7.0).
 YARD_NOTE_K = 5.0
+# Open ground as warm as the roof over this share of the yard is heat made outdoors. In the
+# simulated training regions 99 of 100 AI halls' shares stay under 0.11 (turbine yards
+# included) and half of refinery buildings' exceed 0.22 (docs/evaluation.md, cw-0.10.0).
+YARD_SHARE_NOTE = 0.15
 
 
 def _num(row: pd.Series, key: str) -> float | None:
@@ -57,6 +61,10 @@ def _thermal(row: pd.Series) -> str:
     yard = _num(row, "thermal_yard_k")
     if yard is not None and yard >= YARD_NOTE_K:
         text += f"; open ground 100 to 600 m out runs {yard:+.1f} K (power made on site?)"
+    share = _num(row, "thermal_yard_hot_share")
+    if share is not None and share >= YARD_SHARE_NOTE:
+        text += (f"; {share:.0%} of that open ground is as warm as the roof (heat made "
+                 "outdoors: a process plant?)")
     return text
 
 

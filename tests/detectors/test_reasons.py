@@ -44,3 +44,11 @@ def test_a_hot_yard_is_named_only_when_it_stands_out():
         "; open ground 100 to 600 m out runs +11.2 K (power made on site?)")
     assert "open ground" not in describe(row(thermal_yard_k=2.4), ["thermal"])[0]
     assert "open ground" not in describe(row(thermal_yard_k=math.nan), ["thermal"])[0]
+
+
+def test_open_ground_as_warm_as_the_roof_is_named_as_heat_made_outdoors():
+    text = describe(row(thermal_yard_k=9.0, thermal_yard_hot_share=0.31), ["thermal"])[0]
+    assert text.endswith("; 31% of that open ground is as warm as the roof (heat made "
+                         "outdoors: a process plant?)")
+    assert "heat made outdoors" not in describe(row(thermal_yard_hot_share=0.05),
+                                                ["thermal"])[0]
