@@ -177,7 +177,7 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- A substation placed nearer to another large building than to the campus it "
               "feeds can be attributed to the wrong campus; a campus that loses its meter "
               "this way and rejects little sensible heat is missed. On the generalisation "
-              "protocol's 36 judging regions 109 of 138 AI campuses' substations (79%) go to "
+              "protocol's 42 judging regions 138 of 161 AI campuses' substations (86%) go to "
               "the right campus; most of the rest go to a nearer warehouse or warehouse park, "
               "which then carries a flat meter that is not its own (docs/evaluation.md).",
               "- Outside its training ranges recall falls well below the 95% target: large "
@@ -185,15 +185,18 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "the weak axes (the generalisation table below, and docs/evaluation.md).",
               "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
               "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
-              "of 15,000 m2 8 K up scores under the alert threshold even with a yard 10 K up "
-              "(6 K up it is alerted; docs/evaluation.md). A site whose generation shows no "
+              "of 15,000 m2 6 or 8 K up scores under the alert threshold even with a yard "
+              "10 K up (0.18 and 0.15; docs/evaluation.md). A site whose generation shows no "
               "open yard (turbines within the hall's own 100 m blur, power from a plant "
               "farther away) is almost never alerted: with every off-grid yard read as an "
               "ordinary building's, the split models alert on 1 of 31 off-grid sites of 20 MW "
               "or more, and the shipped model's never-drop rule still exports 19 of the 31.",
               "- False alerts outside the training ranges include crypto mines on a flat meter "
-              "(load factor 0.98) and warehouses attributed a flat meter that is not theirs "
-              "(500 W/m2 against a warehouse's 8 to 25).",
+              "(load factor 0.98), warehouses attributed a flat meter that is not theirs "
+              "(500 W/m2 against a warehouse's 8 to 25) and refinery buildings: a flat meter "
+              "at an AI hall's density, a roof warmed by the process area beside it. Open "
+              "ground as warm as the roof over much of the yard lowers them (the split models "
+              "alert on 5 of 22 refineries, 16 buildings; 9 and 49 without that feature).",
               "- Small AI halls (under about 100 x 100 m) are below the TIRS resolution.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]

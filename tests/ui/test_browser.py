@@ -68,7 +68,7 @@ def test_an_analyst_filters_opens_confirms_and_signs_out(browser, served, tmp_pa
     assert len(rows(page)) == 4  # three demo alerts and the hostile region's
     page.select_option("#region", DEMO_REGION)
     expect(page.locator("#queue tbody tr")).to_have_count(3)
-    page.fill("#f-score", "0.9")  # below F000002 (0.97), above F000001 (0.67) and F000003 (0.64)
+    page.fill("#f-score", "0.9")  # below F000002 (0.95), above F000001 (0.87) and F000003 (0.64)
     expect(page.locator("#queue tbody tr")).to_have_count(1)
     assert rows(page) == ["F000002"]
     page.fill("#f-score", "0")
