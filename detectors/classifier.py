@@ -61,9 +61,9 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # (detectors/thermal.py, YARD_INNER_M): tens of MW with no meter must be generated there.
 # Heat a roof holds above what the region's roofs show in the same scenes is heat of its own
 # (detectors/thermal.py, common_roof_excess): a sunlit roof has none, whatever the weather.
-# Open ground running hot over much of the yard is heat made outdoors (a refinery's process
-# units, slag pits): a hall's own heat leaves at the hall and a campus's turbines stand on a
-# few hectares of it (detectors/thermal.py, YARD_INNER_M), so more of it never raises the score.
+# Open ground as warm as the roof over much of the yard is heat made outdoors (a refinery's
+# process units): a hall's own heat leaves at the hall and a campus's turbines stand on a few
+# hectares of it (detectors/thermal.py, YARD_INNER_M), so more of it never raises the score.
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
             "thermal_yard_k": 1, "thermal_own_heat_k": 1, "thermal_yard_hot_share": -1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
