@@ -43,14 +43,14 @@ def campus_heat_k(own_heat_k: np.ndarray, waste_k: np.ndarray, area_m2: np.ndarr
 
 def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
                     campus_area: np.ndarray, max_distance_m: float,
-                    campus_heat_k: np.ndarray | None = None,
+                    campus_heat: np.ndarray | None = None,
                     node_mw: np.ndarray | None = None,
                     max_density_w_m2: float = np.inf) -> np.ndarray:
     """For each metered substation, the campus it serves (index) or -1.
 
     A dedicated substation serves one campus; among campuses within max_distance_m it is
     taken to feed the one with the strongest pull: the heat the campus's roofs reject
-    (roof area times campus_heat_k, their area-weighted heat of their own, at least
+    (roof area times campus_heat, their area-weighted heat of their own, at least
     MIN_HEAT_K; 0.5 K when unmeasured) times how likely a substation of that campus stands
     where this one does. The power a substation delivers comes out as heat on the roofs it
     feeds (energy balance), so among campuses near it the one whose roofs reject the most
@@ -76,8 +76,8 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     if len(nodes_idx) == 0:
         return out
     dist = shapely.distance(node_geoms.values[nodes_idx], campus_geoms.values[camp_idx])
-    heat = np.ones(len(campus_area)) if campus_heat_k is None else \
-        np.maximum(np.nan_to_num(campus_heat_k, nan=0.5), MIN_HEAT_K)
+    heat = np.ones(len(campus_area)) if campus_heat is None else \
+        np.maximum(np.nan_to_num(campus_heat, nan=0.5), MIN_HEAT_K)
     gap = np.maximum(dist, MIN_GAP_M)
     radius = shapely.minimum_bounding_radius(campus_geoms.values)[camp_idx]
     pull = campus_area[camp_idx] * heat[camp_idx] / (gap * (radius + gap))

@@ -220,15 +220,18 @@ def _footprint_sums(weights: ZoneWeights, values: np.ndarray, ok: np.ndarray
     costs far less than whole-grid float64 vectors.
     """
     fp = weights.footprint
-    n = fp.shape[0]
-    counts = np.diff(fp.indptr)
-    rows = np.repeat(np.arange(n), counts)
     clear = ok[fp.indices]
     v = np.where(clear, values[fp.indices], 0.0).astype(np.float64)
     w = np.where(clear, fp.data, 0.0).astype(np.float64)
-    clear_w = np.bincount(rows, weights=w, minlength=n)
-    total = np.bincount(rows, weights=w * v, minlength=n)
-    return clear_w, total, _row_max(fp.indptr, v, 0.0)
+    return _row_sums(fp.indptr, w), _row_sums(fp.indptr, w * v), _row_max(fp.indptr, v, 0.0)
+
+
+def _row_sums(indptr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row of a CSR matrix, the sum of values given one per stored entry."""
+    n = len(indptr) - 1
+    sums: np.ndarray = np.bincount(np.repeat(np.arange(n), np.diff(indptr)), weights=values,
+                                   minlength=n)
+    return sums
 
 
 def _row_max(indptr: np.ndarray, values: np.ndarray, empty: float) -> np.ndarray:
@@ -238,6 +241,10 @@ def _row_max(indptr: np.ndarray, values: np.ndarray, empty: float) -> np.ndarray
     if filled.any():
         peak[filled] = np.maximum.reduceat(values, indptr[:-1][filled])
     return peak
+
+
+# The per-facility statistics of one scene that aggregate_scenes combines across scenes.
+FACILITY_STATS = ("delta_k", "hotspot_k", "yard_k", "yard_hot_share")
 
 
 def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) -> pd.DataFrame:
@@ -280,16 +287,14 @@ def scene_stats(weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray) ->
 def _yard_hot_share(yard: sparse.csr_matrix, block_mean: np.ndarray, floor_k: np.ndarray
                     ) -> np.ndarray:
     """Per facility, the covered share of its yard's open blocks at floor_k or warmer."""
-    n = yard.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(yard.indptr))
+    rows = np.repeat(np.arange(yard.shape[0]), np.diff(yard.indptr))
     value = block_mean[yard.indices]
     seen = np.isfinite(value)
     weight = np.where(seen, yard.data, 0.0)
     hot = seen & (value >= floor_k[rows])
-    total = np.bincount(rows, weights=weight, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share: np.ndarray = np.bincount(rows, weights=np.where(hot, weight, 0.0),
-                                        minlength=n) / total
+        share: np.ndarray = _row_sums(yard.indptr, np.where(hot, weight, 0.0)) / \
+            _row_sums(yard.indptr, weight)
     return share
 
 

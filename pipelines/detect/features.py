@@ -12,6 +12,7 @@ import pandas as pd
 from detectors.footprint import footprint_features, infrastructure_targets
 from detectors.power import attribute_nodes, campus_heat_k, facility_power, node_features
 from detectors.thermal import (
+    FACILITY_STATS,
     ZoneWeights,
     aggregate_scenes,
     scene_background_k,
@@ -31,7 +32,7 @@ MAX_DENSITY_W_M2 = ref("ai_it_density_w_m2").high * ref("pue_ai").high
 
 @dataclass
 class SceneResult:
-    """One scene's contribution: per-facility ΔT, hot spot and yard, and its background level."""
+    """One scene's contribution: its FACILITY_STATS in order, and its background level."""
 
     scene_id: str
     acquired: pd.Timestamp
@@ -59,23 +60,18 @@ def scene_result(scene: Scene, grid: RasterGrid, weights: ZoneWeights) -> SceneR
 def _result(scene: Scene, weights: ZoneWeights, kelvin: np.ndarray, usable: np.ndarray
             ) -> SceneResult:
     stats = scene_stats(weights, kelvin, usable)
-    return SceneResult(scene.scene_id, scene.acquired, stats["delta_k"].to_numpy(),
-                       stats["hotspot_k"].to_numpy(), stats["yard_k"].to_numpy(),
-                       stats["yard_hot_share"].to_numpy(), scene_background_k(kelvin, usable))
+    return SceneResult(scene.scene_id, scene.acquired,
+                       *(stats[c].to_numpy() for c in FACILITY_STATS),
+                       scene_background_k(kelvin, usable))
 
 
 def thermal_table(bundle: RegionBundle, results: list[SceneResult]) -> pd.DataFrame:
     """Thermal features across the scenes that were read."""
     n = len(bundle.facilities)
-    if results:
-        deltas = np.column_stack([r.delta_k for r in results])
-        hots = np.column_stack([r.hotspot_k for r in results])
-        yards = np.column_stack([r.yard_k for r in results])
-        yard_hot = np.column_stack([r.yard_hot_share for r in results])
-        background = np.array([r.background_k for r in results])
-    else:
-        deltas, hots, yards, yard_hot = (np.empty((n, 0)) for _ in range(4))
-        background = np.empty(0)
+    deltas, hots, yards, yard_hot = (
+        np.column_stack([getattr(r, stat) for r in results]) if results else np.empty((n, 0))
+        for stat in FACILITY_STATS)
+    background = np.array([r.background_k for r in results])
     lon0, lat0, lon1, lat1 = bundle.region.bbox
     sun = solar_elevation_sin((lat0 + lat1) / 2, (lon0 + lon1) / 2,
                               pd.DatetimeIndex([r.acquired for r in results]))

@@ -26,6 +26,7 @@ from affine import Affine
 
 from detectors.thermal import (
     BACKGROUND_STRIDE,
+    FACILITY_STATS,
     RING_BLOCK,
     RING_OUTER_M,
     ZoneWeights,
@@ -102,15 +103,12 @@ class TileInput:
 
 @dataclass(frozen=True)
 class TileScene:
-    """A tile's part of one scene: its facilities' ΔT, hot spot and yard, its core's samples.
+    """A tile's part of one scene: its facilities' FACILITY_STATS, its core's samples.
 
-    The per-facility arrays are None for a tile with no facility of its own.
+    stats is None for a tile with no facility of its own.
     """
 
-    delta: np.ndarray | None
-    hot: np.ndarray | None
-    yard: np.ndarray | None
-    yard_hot: np.ndarray | None
+    stats: tuple[np.ndarray, ...] | None
     samples: np.ndarray
 
 
@@ -181,31 +179,26 @@ def tile_scenes(part: TileInput, grid: RasterGrid, scenes: list[Scene],
                 raise
             out.scenes.append(exc)
             continue
-        out.scenes.append(TileScene(None, None, None, None, samples) if stats is None else
-                          TileScene(stats["delta_k"].to_numpy(), stats["hotspot_k"].to_numpy(),
-                                    stats["yard_k"].to_numpy(),
-                                    stats["yard_hot_share"].to_numpy(), samples))
+        out.scenes.append(TileScene(None if stats is None else
+                                    tuple(stats[c].to_numpy() for c in FACILITY_STATS), samples))
     return out
 
 
 def merge_scene(parts: list[TileInput], outs: list[TileScenes], i: int, facilities: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | Exception:
+                ) -> tuple[np.ndarray | float, ...] | Exception:
     """Scene i whole again, or the first error a tile met reading it.
 
-    Every facility's ΔT, hot spot, yard and yard's hot share, and the scene's background
-    from the cores' samples in tile order (the whole grid's order).
+    Every facility's FACILITY_STATS in order, then the scene's background from the cores'
+    samples in tile order (the whole grid's order).
     """
-    delta, hot, yard, yard_hot = (np.full(facilities, np.nan) for _ in range(4))
+    whole = [np.full(facilities, np.nan) for _ in FACILITY_STATS]
     samples = []
     for part, out in zip(parts, outs):
         got = out.scenes[i]
         if isinstance(got, Exception):
             return got
-        if got.delta is not None and got.hot is not None and got.yard is not None and \
-                got.yard_hot is not None:
-            delta[part.tile.owned] = got.delta
-            hot[part.tile.owned] = got.hot
-            yard[part.tile.owned] = got.yard
-            yard_hot[part.tile.owned] = got.yard_hot
+        if got.stats is not None:
+            for merged, values in zip(whole, got.stats):
+                merged[part.tile.owned] = values
         samples.append(got.samples)
-    return delta, hot, yard, yard_hot, background_from_samples(np.concatenate(samples))
+    return (*whole, background_from_samples(np.concatenate(samples)))

@@ -54,7 +54,7 @@ def test_every_scene_read_in_four_tile_tasks_gives_the_whole_scenes_numbers_exac
     assert np.isfinite(a.yard_k).sum() > 10
     # Weights handed back in (an earlier run's, from the cache) give the same numbers.
     again = tile_scenes(parts[0], grid, bundle.scenes[:1], outs[0].weights)
-    assert np.array_equal(again.scenes[0].delta, outs[0].scenes[0].delta, equal_nan=True)
+    assert np.array_equal(again.scenes[0].stats[0], outs[0].scenes[0].stats[0], equal_nan=True)
 
 
 class _Unreadable:

@@ -211,13 +211,14 @@ def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
             "shf": rng.uniform(0.1, 0.25),
             "yard": rng.uniform() < draw(rng, "hot_yard_share_steel")}
     if kind == "refinery":
-        # Compressor houses, pump houses, substations and control rooms hold the motors: most
-        # of the draw goes into the process streams as work, and the roofs see only motor and
-        # transformer losses of a few per cent (simulator assumption). The fired heat leaves
-        # over the open process area beside them (scenes.landscape).
+        # Compressor houses, pump houses, substations and control rooms hold the motors, about
+        # 3 kW of metered draw per m2 of their roofs: most of the draw goes into the process
+        # streams as work, and the roofs see only motor and transformer losses of a few per
+        # cent (simulator assumptions). The fired heat leaves over the open process area
+        # laid out beside them (_campus; scenes.landscape).
         mw = draw(rng, "refinery_mw", log=True)
         return "heavy_industry", "refinery", mw, _site_halls(rng, mw, (15, 50), 3000.0), {
-            "shf": rng.uniform(0.01, 0.04), "yard": True,
+            "shf": rng.uniform(0.01, 0.04),
             "off_grid": rng.uniform() < draw(rng, "offgrid_share_refinery")}
     mw = draw(rng, "gas_plant_mw")
     return "heavy_industry", "gas_plant", mw, _site_halls(rng, mw, (300, 900), 20000.0), {
