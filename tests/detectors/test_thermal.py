@@ -91,6 +91,7 @@ def test_the_yards_hot_share_tells_a_process_area_from_a_turbine_yard():
                            np.array([280.0, 285.0, 290.0]), yard_hot=np.array([[0.1, 0.3, np.nan]]))
     assert abs(agg["thermal_yard_hot_share"].iloc[0] - 0.2) < 1e-9
 
+
 def test_ring_excludes_other_footprints_and_cloud_blanks_scene():
     a = _xy(40, 40) + _xy(50, 50)
     b = _xy(60, 40) + _xy(70, 50)  # a second hot building inside A's ring
