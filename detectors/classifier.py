@@ -7,7 +7,9 @@ calibrated on regions they were not fitted on:
   meter, a higher metered density or a larger hall never lower the score;
 - the class model gives the other four classes' shares of what the scorer leaves.
 Sizes enter only within the published range of real campuses (SIZE_CAPS), and campus
-features only for buildings with evidence of their own (gate_campus_features).
+features only for buildings with evidence of their own (gate_campus_features). Roof heat is
+read through TIRS's blur (resolve_roof_heat), so a large hall's undiluted heat and a small
+one's blurred heat are compared as the roofs hold them.
 """
 
 from __future__ import annotations
@@ -87,13 +89,66 @@ SIZE_FLOORS = {"campus_area_m2": 73_000.0}
 # above its surroundings (the heat-island floor that survives TIRS blurring; ANOMALY_K in
 # detectors/thermal.py), or a metered share of a substation's load.
 OWN_HEAT_K = 2.0
-# IT MW from heat: the roof's heat and its size. Not the yard's: a yard's temperature says
+# IT MW from heat: the roof's heat as TIRS shows it, and its size (the regressors learn the
+# blur with the size from halls of every size they size; heat read through the blur was
+# judged for the score only, docs/evaluation.md). Not the yard's: a yard's temperature says
 # power is made there, not how much (the simulator draws every yard at 20 to 45 K whatever
 # the site's load, so a regressor could only learn noise from it).
 THERMAL_MW_FEATURES = [f for f in FEATURE_GROUPS["thermal"]
                        if f not in ("thermal_yard_k", "thermal_yard_hot_share")] + \
     FEATURE_GROUPS["footprint"]
 MW_QUANTILES = (0.1, 0.5, 0.9)  # the SPEC's 80% interval and its middle
+# TIRS blurs a roof's heat over its surroundings: a Gaussian point spread of FWHM about its
+# 100 m native pixel (Landsat 8/9, USGS LSDS-1574), sigma = 100 / 2.355 m. A square roof of
+# side L keeps, on average over the roof, m(L)^2 of its true excess and, at its centre,
+# erf(L / (2 sqrt2 sigma))^2 (the hottest pixel): 15% and 16% for a 2,000 m2 hall, 62% and
+# 88% for 25,000 m2, 83% and 100% for 150,000 m2. Uncorrected, a model that saw only small
+# halls read a large one's undiluted heat as hotter than any AI hall it knew, a smelter's
+# (docs/evaluation.md, the hall-size split).
+TIRS_PSF_SIGMA_M = 100.0 / 2.355
+# Heat is corrected only where TIRS resolves the roof (half its excess or more survives, a
+# roof of about 13,400 m2 on average, 8,000 m2 at its centre): below that, dividing by the
+# coverage multiplies noise and a warm shed's 1 K with it, and a sensor that blurs otherwise
+# than assumed would distort a small roof's heat many-fold; so no value is scaled more than 2x.
+MIN_RESOLVED_COVERAGE = 0.5
+# Heat measured as the roof's mean excess over its ring, and as its hottest pixel's.
+ROOF_MEAN_HEAT = ["thermal_delta_k", "thermal_cold_season_delta_k",
+                  "thermal_warm_season_delta_k", "thermal_own_heat_k", "thermal_waste_k",
+                  "thermal_solar_slope_k"]
+ROOF_PEAK_HEAT = ["thermal_hotspot_k"]
+
+
+def blur_coverage(area_m2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of a square roof's true excess TIRS shows on average over it and at its centre.
+
+    The mean of a Gaussian-blurred box over the box, per axis erf(a) - (1 - exp(-a^2)) /
+    (a sqrt(pi)) with a = L / (sqrt2 sigma); NaN for a missing or non-positive area.
+    """
+    from scipy.special import erf
+
+    side = np.sqrt(np.where(np.asarray(area_m2, float) > 0, area_m2, np.nan))
+    a = side / (np.sqrt(2.0) * TIRS_PSF_SIGMA_M)
+    mean_axis = erf(a) - (1.0 - np.exp(-a * a)) / (a * np.sqrt(np.pi))
+    return mean_axis ** 2, erf(a / 2.0) ** 2
+
+
+def resolve_roof_heat(features: pd.DataFrame) -> pd.DataFrame:
+    """Roof heat as the roof holds it, not as TIRS's blur dilutes it over a small roof.
+
+    Each roof-born heat feature is divided by the share of excess its roof keeps after the
+    blur (blur_coverage), floored at MIN_RESOLVED_COVERAGE, so halls of every size are read
+    on one scale (issue 10: evidence in K, scale-free).
+    """
+    if "footprint_m2" not in features:
+        return features
+    mean_cov, peak_cov = (np.fmax(c, MIN_RESOLVED_COVERAGE)
+                          for c in blur_coverage(features["footprint_m2"].to_numpy()))
+    out = features.copy()
+    for cols, cov in ((ROOF_MEAN_HEAT, mean_cov), (ROOF_PEAK_HEAT, peak_cov)):
+        for col in cols:
+            if col in out:
+                out[col] = out[col].to_numpy(float) / cov
+    return out
 
 
 def gate_campus_features(features: pd.DataFrame) -> pd.DataFrame:
@@ -119,14 +174,18 @@ def gate_campus_features(features: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES) -> np.ndarray:
+def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES,
+                   resolve_heat: bool = True) -> np.ndarray:
     """The model's input in a fixed column order; missing evidence stays NaN.
 
-    Campus features are gated by the building's own evidence, sizes are capped at the
+    Campus features are gated by the building's own evidence, roof heat is read through
+    TIRS's blur (resolve_roof_heat, unless resolve_heat is False), sizes are capped at the
     largest real ones (campus area floored at one frontier building's) and the price-spike
     ratio at a flat load's, for training and scoring alike.
     """
-    frame = gate_campus_features(features).reindex(columns=columns).astype(float)
+    gated = gate_campus_features(features)
+    frame = (resolve_roof_heat(gated) if resolve_heat else gated).reindex(columns=columns) \
+        .astype(float)
     for col, cap in {**SIZE_CAPS, "price_spike_ratio": SPIKE_RATIO_CAP}.items():
         if col in frame:
             frame[col] = frame[col].clip(lower=SIZE_FLOORS.get(col), upper=cap)
@@ -210,7 +269,7 @@ class Model:
 
     def thermal_mw(self, features: pd.DataFrame) -> pd.DataFrame:
         """IT MW quantiles (q10, q50, q90) from heat alone; NaN without thermal evidence."""
-        x = feature_matrix(features, THERMAL_MW_FEATURES)
+        x = feature_matrix(features, THERMAL_MW_FEATURES, resolve_heat=False)
         out = pd.DataFrame({k: np.exp(r.predict(x)) for k, r in self.mw_regressors.items()},
                            index=features.index)
         out[features["thermal_scenes_used"].fillna(0).to_numpy() == 0] = np.nan

@@ -155,7 +155,7 @@ def fit_model(train: pd.DataFrame, cal: pd.DataFrame, seed: int, version: str,
     calibrated = calibrate(clf, x_cal, cal_aug["true_class"].to_numpy())
     cal_scorer = calibrate(scorer, x_cal, (cal_aug["true_class"] == "ai_training").to_numpy())
     dc = train[(train["it_mw"] > 0) & (train["thermal_scenes_used"] > 0)]
-    regs = fit_mw_regressors(feature_matrix(dc, THERMAL_MW_FEATURES),
+    regs = fit_mw_regressors(feature_matrix(dc, THERMAL_MW_FEATURES, resolve_heat=False),
                              np.log(dc["it_mw"].to_numpy()), seed)
     return Model(calibrated, regs, version, list(FEATURES), cal_scorer)
 

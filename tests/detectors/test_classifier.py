@@ -8,15 +8,19 @@ from detectors.classifier import (
     CLASSES,
     FEATURE_GROUPS,
     FEATURES,
+    MIN_RESOLVED_COVERAGE,
     MONOTONE,
     SIZE_CAPS,
     SPIKE_RATIO_CAP,
+    TIRS_PSF_SIGMA_M,
     Model,
+    blur_coverage,
     calibrate,
     feature_matrix,
     fit_classifier,
     fit_scorer,
     gate_campus_features,
+    resolve_roof_heat,
 )
 
 
@@ -59,6 +63,52 @@ def test_sizes_beyond_real_campuses_are_capped():
     x = pd.DataFrame(feature_matrix(f), columns=FEATURES)
     assert x["footprint_m2"][0] == SIZE_CAPS["footprint_m2"]
     assert x["campus_area_m2"][0] == SIZE_CAPS["campus_area_m2"]
+
+
+@pytest.mark.parametrize("area_m2", [2_000.0, 25_000.0, 150_000.0])
+def test_blur_coverage_is_what_a_blurred_square_roof_shows(area_m2):
+    from scipy import ndimage
+
+    cell = 3.0  # m, fine enough that the box's edge is within a cell of its true place
+    side = int(round(np.sqrt(area_m2) / cell))
+    roof = np.zeros((side + 200, side + 200))
+    roof[100:100 + side, 100:100 + side] = 1.0
+    seen = ndimage.gaussian_filter(roof, TIRS_PSF_SIGMA_M / cell)
+    mean_cov, peak_cov = blur_coverage(np.array([area_m2]))
+    assert mean_cov[0] == pytest.approx(seen[roof > 0].mean(), abs=0.01)
+    assert peak_cov[0] == pytest.approx(seen.max(), abs=0.01)
+
+
+def test_a_resolved_roof_is_read_at_its_true_heat_whatever_its_size():
+    areas = np.array([20_000.0, 73_000.0, 150_000.0])
+    mean_cov, peak_cov = blur_coverage(areas)
+    seen = pd.DataFrame({"footprint_m2": areas, "thermal_delta_k": 9.0 * mean_cov,
+                         "thermal_own_heat_k": 6.0 * mean_cov,
+                         "thermal_hotspot_k": 20.0 * peak_cov,
+                         "thermal_yard_k": [4.0, 4.0, 4.0], "thermal_persistence": [0.9] * 3})
+    read = resolve_roof_heat(seen)
+    assert np.allclose(read["thermal_delta_k"], 9.0)
+    assert np.allclose(read["thermal_own_heat_k"], 6.0)
+    assert np.allclose(read["thermal_hotspot_k"], 20.0)
+    assert read["thermal_yard_k"].tolist() == [4.0] * 3  # open ground, not the roof
+    assert read["thermal_persistence"].tolist() == [0.9] * 3
+
+
+def test_an_unresolved_roofs_heat_is_scaled_no_more_than_the_floor_allows():
+    seen = pd.DataFrame({"footprint_m2": [500.0, 2_000.0, np.nan],
+                         "thermal_cold_season_delta_k": [1.0, 3.0, 2.0]})
+    read = resolve_roof_heat(seen)["thermal_cold_season_delta_k"]
+    assert read.tolist() == pytest.approx(np.array([1.0, 3.0, 2.0]) / MIN_RESOLVED_COVERAGE)
+    col = FEATURES.index("thermal_cold_season_delta_k")
+    assert feature_matrix(seen)[:, col] == pytest.approx(read.to_numpy())
+
+
+def test_heat_to_mw_reads_heat_as_tirs_shows_it():
+    seen = frame(footprint_m2=[150_000.0], thermal_delta_k=[8.0])
+    col = FEATURES.index("thermal_delta_k")
+    assert feature_matrix(seen, resolve_heat=False)[0, col] == 8.0
+    assert feature_matrix(seen)[0, col] == pytest.approx(8.0 / blur_coverage(
+        np.array([150_000.0]))[0][0])
 
 
 def test_a_load_rising_in_price_spikes_counts_as_flat():
