@@ -134,9 +134,12 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         f"frontier building's {SIZE_FLOORS['campus_area_m2']:,.0f} m2 (a lone hall is not "
         "penalised for standing alone). A hot yard (open ground 100 to 600 m out, where a "
         "site off the grid makes its power) stands in for the meter: it counts only for a "
-        "building hot itself with no meter attributed. Three quantile regressors "
-        "(10%, 50%, 90%) give IT MW from heat and footprint alone, used for sites with no "
-        "grid meter.", "",
+        "building hot itself with no meter attributed. Roof heat is read through TIRS's "
+        "blur: divided by the share of a roof's excess a 100 m sensor shows of it, so "
+        "halls of every size are compared at the heat their roofs hold (roofs it does "
+        "not resolve at twice what it shows). Three quantile regressors (10%, 50%, 90%) "
+        "give IT MW from heat as TIRS shows it and footprint alone, used for sites with "
+        "no grid meter.", "",
         "## Training data",
         f"- {result.train_regions} simulated regions (preset `train`, seeds {TRAIN_SEED_BASE} to "
         f"{TRAIN_SEED_BASE + result.train_regions - 1}): {result.train_rows} facilities, "
@@ -186,7 +189,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
               "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
               "of 15,000 m2 6 or 8 K up scores under the alert threshold even with a yard "
-              "10 K up (0.18 and 0.15; docs/evaluation.md). A site whose generation shows no "
+              "10 K up (0.08 and 0.11), as does a campus of 72,000 m2 halls 8 K up with "
+              "turbines beside it (0.36; docs/evaluation.md). A site whose generation shows no "
               "open yard (turbines within the hall's own 100 m blur, power from a plant "
               "farther away) is almost never alerted: with every off-grid yard read as an "
               "ordinary building's, the split models alert on 1 of 31 off-grid sites of 20 MW "
@@ -197,7 +201,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "at an AI hall's density, a roof warmed by the process area beside it. Open "
               "ground as warm as the roof over much of the yard lowers them (the split models "
               "alert on 5 of 22 refineries, 16 buildings; 9 and 49 without that feature).",
-              "- Small AI halls (under about 100 x 100 m) are below the TIRS resolution.", "",
+              "- Roofs under about 13,400 m2 are not resolved by TIRS (100 m): their heat is "
+              "read at twice what TIRS shows of it, where a larger roof's is read at its full "
+              "heat, so a small hot hall counts for less than it holds.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]
     path.write_text("\n".join(lines))
