@@ -2,9 +2,11 @@
 
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from detectors.classifier import blur_coverage
 from pipelines.model.store import load_model
 from pipelines.settings import load_config
 
@@ -94,6 +96,33 @@ def test_a_hotter_yard_never_lowers_an_unmetered_hot_halls_score(roof_k):
               for y in (0.0, 5.0, 10.0, 15.0)]
     assert scores == sorted(scores)
     assert scores[-1] > scores[0] + 0.2  # and the yard is read at all
+
+
+def as_seen(true_k: float, hall_m2: float, **cols: float) -> dict[str, float]:
+    """Roof heat features of a hall whose roof holds true_k, as TIRS's blur shows them."""
+    mean_cov, peak_cov = (float(c[0]) for c in blur_coverage(np.array([hall_m2])))
+    return {"footprint_m2": hall_m2, "campus_area_m2": 3 * hall_m2,
+            "thermal_delta_k": true_k * mean_cov,
+            "thermal_cold_season_delta_k": true_k * mean_cov,
+            "thermal_warm_season_delta_k": (true_k + 1) * mean_cov,
+            "thermal_waste_k": 0.8 * true_k * mean_cov,
+            "thermal_own_heat_k": 0.8 * true_k * mean_cov,
+            "thermal_solar_slope_k": 2.0 * mean_cov, "thermal_hotspot_k": 1.2 * true_k * peak_cov,
+            **cols}
+
+
+@pytest.mark.parametrize("true_k", [6.0, 10.0])
+@pytest.mark.parametrize("metered", [True, False])
+def test_a_larger_hall_at_the_same_roof_heat_never_scores_lower(true_k, metered):
+    """Read through the blur, a larger roof shows more of its heat; at the heat the roof
+    holds, size alone never lowers the score (issue 10)."""
+    model, _ = _shipped()
+    extra = {} if metered else {**OFF_GRID, "thermal_yard_k": 10.0,
+                                "thermal_yard_hot_share": TURBINE_YARD_SHARE}
+    scores = [model.probabilities(pd.DataFrame([{**campus(true_k).iloc[0].to_dict(),
+                                                 **as_seen(true_k, a, **extra)}]))
+              ["ai_training"].iloc[0] for a in (14_000.0, 30_000.0, 72_000.0, 150_000.0)]
+    assert scores == sorted(scores)
 
 
 def test_a_metered_campus_is_scored_on_its_meter_not_its_yard():
