@@ -4,7 +4,8 @@ Two HistGradientBoosting models keep a missing modality as NaN (with has_* flags
 calibrated on regions they were not fitted on:
 - the scorer, binary (an AI training cluster or not), gives `score`. Where physics says which
   way evidence points it is constrained monotonic (MONOTONE): more sustained heat, a flatter
-  meter, a higher metered density or a larger hall never lower the score;
+  meter, a higher metered density or a larger hall (at the same roof heat) never lower the
+  score;
 - the class model gives the other four classes' shares of what the scorer leaves.
 Sizes enter only within the published range of real campuses (SIZE_CAPS), and campus
 features only for buildings with evidence of their own (gate_campus_features). Roof heat is
@@ -89,9 +90,9 @@ SIZE_FLOORS = {"campus_area_m2": 73_000.0}
 # above its surroundings (the heat-island floor that survives TIRS blurring; ANOMALY_K in
 # detectors/thermal.py), or a metered share of a substation's load.
 OWN_HEAT_K = 2.0
-# IT MW from heat: the roof's heat as TIRS shows it, and its size (the regressors learn the
-# blur with the size from halls of every size they size; heat read through the blur was
-# judged for the score only, docs/evaluation.md). Not the yard's: a yard's temperature says
+# IT MW from heat: the roof's heat as TIRS shows it, and its size (the regressors, trained on
+# halls of every size they are used on, learn the blur with the size; heat read through the
+# blur was judged for the score only, docs/evaluation.md). Not the yard's: a yard's heat says
 # power is made there, not how much (the simulator draws every yard at 20 to 45 K whatever
 # the site's load, so a regressor could only learn noise from it).
 THERMAL_MW_FEATURES = [f for f in FEATURE_GROUPS["thermal"]
