@@ -107,11 +107,11 @@ MW_QUANTILES = (0.1, 0.5, 0.9)  # the SPEC's 80% interval and its middle
 # halls read a large one's undiluted heat as hotter than any AI hall it knew, a smelter's
 # (docs/evaluation.md, the hall-size split).
 TIRS_PSF_SIGMA_M = 100.0 / 2.355
-# Heat is corrected only where TIRS resolves the roof (half its excess or more survives, a
-# roof of about 13,400 m2 on average, 8,000 m2 at its centre): below that, dividing by the
-# coverage multiplies noise and a warm shed's 1 K with it, and a sensor that blurs otherwise
-# than assumed would distort a small roof's heat many-fold; so no value is scaled more than 2x.
-MIN_RESOLVED_COVERAGE = 0.5
+# The correction divides a roof's heat by its coverage, and its noise with it: a median over n
+# clear scenes carries 1/sqrt(n) of one scene's noise, so the heat is multiplied by at most
+# sqrt(n) and is never noisier than one clear scene's reading as TIRS shows it. One scene: no
+# correction; four: at most twofold; sixteen: fourfold. A fixed twofold cap (cw-0.12.0) gave
+# up most of what the correction bought for large halls (docs/evaluation.md).
 # Heat measured as the roof's mean excess over its ring, and as its hottest pixel's.
 ROOF_MEAN_HEAT = ["thermal_delta_k", "thermal_cold_season_delta_k",
                   "thermal_warm_season_delta_k", "thermal_own_heat_k", "thermal_waste_k",
@@ -137,12 +137,17 @@ def resolve_roof_heat(features: pd.DataFrame) -> pd.DataFrame:
     """Roof heat as the roof holds it, not as TIRS's blur dilutes it over a small roof.
 
     Each roof-born heat feature is divided by the share of excess its roof keeps after the
-    blur (blur_coverage), floored at MIN_RESOLVED_COVERAGE, so halls of every size are read
-    on one scale (issue 10: evidence in K, scale-free).
+    blur (blur_coverage), floored at 1 / sqrt(clear scenes) so that no reading is made
+    noisier than one scene's, and halls of every size are read on one scale (issue 10:
+    evidence in K, scale-free).
     """
     if "footprint_m2" not in features:
         return features
-    mean_cov, peak_cov = (np.fmax(c, MIN_RESOLVED_COVERAGE)
+    scenes = features.get("thermal_scenes_used", pd.Series(np.nan, features.index)) \
+        .to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        floor = np.where(scenes >= 1, 1.0 / np.sqrt(scenes), 1.0)
+    mean_cov, peak_cov = (np.fmax(c, floor)
                           for c in blur_coverage(features["footprint_m2"].to_numpy()))
     out = features.copy()
     for cols, cov in ((ROOF_MEAN_HEAT, mean_cov), (ROOF_PEAK_HEAT, peak_cov)):
