@@ -136,8 +136,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "site off the grid makes its power) stands in for the meter: it counts only for a "
         "building hot itself with no meter attributed. Roof heat is read through TIRS's "
         "blur: divided by the share of a roof's excess a 100 m sensor shows of it, so "
-        "halls of every size are compared at the heat their roofs hold (roofs it does "
-        "not resolve at twice what it shows). Three quantile regressors (10%, 50%, 90%) "
+        "halls of every size are compared at the heat their roofs hold (multiplied by at "
+        "most the square root of the clear scenes behind it, so no reading is noisier "
+        "than one scene's). Three quantile regressors (10%, 50%, 90%) "
         "give IT MW from heat as TIRS shows it and footprint alone, used for sites with "
         "no grid meter.", "",
         "## Training data",
@@ -189,8 +190,7 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
               "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
               "of 15,000 m2 6 or 8 K up scores under the alert threshold even with a yard "
-              "10 K up (0.08 and 0.11), as does a campus of 72,000 m2 halls 8 K up with "
-              "turbines beside it (0.36; docs/evaluation.md). A site whose generation shows no "
+              "10 K up (0.33 and 0.11; docs/evaluation.md). A site whose generation shows no "
               "open yard (turbines within the hall's own 100 m blur, power from a plant "
               "farther away) is almost never alerted: with every off-grid yard read as an "
               "ordinary building's, the split models alert on 1 of 31 off-grid sites of 20 MW "
@@ -202,8 +202,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "ground as warm as the roof over much of the yard lowers them (the split models "
               "alert on 5 of 22 refineries, 16 buildings; 9 and 49 without that feature).",
               "- Roofs under about 13,400 m2 are not resolved by TIRS (100 m): their heat is "
-              "read at twice what TIRS shows of it, where a larger roof's is read at its full "
-              "heat, so a small hot hall counts for less than it holds.", "",
+              "read at no more than the square root of their clear scenes times what TIRS "
+              "shows of it, so a small hot hall seen in few scenes counts for less than it "
+              "holds.", "",
               GENERALISATION_HEADING, "",
               "Not yet measured for this model: run `computewatch generalise --card`.", ""]
     path.write_text("\n".join(lines))
