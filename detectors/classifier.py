@@ -107,11 +107,6 @@ MW_QUANTILES = (0.1, 0.5, 0.9)  # the SPEC's 80% interval and its middle
 # halls read a large one's undiluted heat as hotter than any AI hall it knew, a smelter's
 # (docs/evaluation.md, the hall-size split).
 TIRS_PSF_SIGMA_M = 100.0 / 2.355
-# The correction divides a roof's heat by its coverage, and its noise with it: a median over n
-# clear scenes carries 1/sqrt(n) of one scene's noise, so the heat is multiplied by at most
-# sqrt(n) and is never noisier than one clear scene's reading as TIRS shows it. One scene: no
-# correction; four: at most twofold; sixteen: fourfold. A fixed twofold cap (cw-0.12.0) gave
-# up most of what the correction bought for large halls (docs/evaluation.md).
 # Heat measured as the roof's mean excess over its ring, and as its hottest pixel's.
 ROOF_MEAN_HEAT = ["thermal_delta_k", "thermal_cold_season_delta_k",
                   "thermal_warm_season_delta_k", "thermal_own_heat_k", "thermal_waste_k",
@@ -143,6 +138,11 @@ def resolve_roof_heat(features: pd.DataFrame) -> pd.DataFrame:
     """
     if "footprint_m2" not in features:
         return features
+    # Dividing by the coverage divides the noise too: a median over n clear scenes carries
+    # 1/sqrt(n) of one scene's noise, so the heat is multiplied by at most sqrt(n) and is never
+    # noisier than one clear scene's reading as TIRS shows it. One scene: no correction; four:
+    # at most twofold; sixteen: fourfold. A fixed twofold cap (cw-0.12.0) gave up most of what
+    # the correction bought for large halls (docs/evaluation.md).
     scenes = features.get("thermal_scenes_used", pd.Series(np.nan, features.index)) \
         .to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):

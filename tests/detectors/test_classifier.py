@@ -101,7 +101,7 @@ def test_heat_is_never_multiplied_beyond_what_its_scenes_support(scenes):
     seen = pd.DataFrame({"footprint_m2": [500.0], "thermal_scenes_used": [scenes],
                          "thermal_cold_season_delta_k": [1.5]})
     read = resolve_roof_heat(seen)["thermal_cold_season_delta_k"][0]
-    assert read == pytest.approx(1.5 * (np.sqrt(scenes) if scenes == scenes else 1.0))
+    assert read == pytest.approx(1.5 * (np.sqrt(scenes) if np.isfinite(scenes) else 1.0))
     col = FEATURES.index("thermal_cold_season_delta_k")
     assert feature_matrix(seen)[0, col] == pytest.approx(read)
 
