@@ -75,16 +75,24 @@ def build_tables(seeds: list[int], preset: str, jobs: int, cache_dir: Path | Non
 
 
 def augment(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Copies with a modality missing: a cloudy year, no price file, no grid meter."""
+    """Copies with evidence missing: a cloudy year, no price file, no grid meter, no campus.
+
+    A building seen without its campus (one building standing alone, as xAI's Colossus 1
+    does, or neighbours without evidence of their own, which gate_campus_features leaves
+    out) has its own footprint as its campus area, every class alike: otherwise the floor
+    every lone building shares (SIZE_FLOORS) is learned as "not AI" (docs/evaluation.md).
+    """
     rare = table[table["true_class"] != "warehouse_or_other"]
     copies = [table]
-    for group, share in (("thermal", 0.5), ("price", 0.3), ("grid", 0.3)):
+    for group, share in (("thermal", 0.5), ("price", 0.3), ("grid", 0.3), ("campus", 0.3)):
         pick = rare[rng.uniform(size=len(rare)) < share].copy()
         pick = pd.concat([pick, table[rng.uniform(size=len(table)) < 0.1]])
         if group == "thermal":
             pick[FEATURE_GROUPS["thermal"]] = np.nan
             pick["thermal_scenes_used"] = 0
             pick["has_thermal"] = 0.0
+        elif group == "campus":
+            pick["campus_area_m2"] = pick["footprint_m2"]
         elif group == "price":
             pick[["price_response", "price_spike_ratio"]] = np.nan
             pick["has_price"] = 0.0

@@ -1,0 +1,51 @@
+"""Training copies with evidence missing: a lone building must not be learned as "not AI"."""
+
+import numpy as np
+import pandas as pd
+
+from detectors.classifier import CLASSES, FEATURES
+from pipelines.model.train import augment, fit_model
+
+
+def _table(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """AI halls hot in the cold season and always on large campuses; others alone."""
+    cls = rng.choice(CLASSES, size=n)
+    ai = cls == "ai_training"
+    x = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    x["thermal_cold_season_delta_k"] = rng.normal(size=n) + np.where(ai, 5.0, 0.0)
+    x["footprint_m2"] = rng.uniform(5_000, 40_000, n)
+    x["campus_area_m2"] = np.where(ai, rng.uniform(150_000, 400_000, n), x["footprint_m2"])
+    x["substation_distance_m"] = rng.uniform(0, 3000, n)
+    x["it_mw"] = np.where(ai, 50.0, 0.0)
+    x["thermal_scenes_used"] = 5
+    x["true_class"] = cls
+    return x
+
+
+def test_campus_copies_stand_alone_and_change_nothing_else():
+    table = _table(np.random.default_rng(1), 2_000)
+    out = augment(table, np.random.default_rng(2))
+    copies = out.iloc[len(table):]
+    alone = copies[(copies["campus_area_m2"] == copies["footprint_m2"])
+                   & (copies["true_class"] == "ai_training")]
+    assert len(alone) > 50
+    # Every class is copied alone, not only AI halls: standing alone says nothing of class.
+    lone_rows = copies[copies["campus_area_m2"] == copies["footprint_m2"]]
+    assert set(lone_rows["true_class"]) == set(CLASSES)
+    # AI halls always stand in campuses here, so these are the campus copies: nothing but
+    # the campus area differs from the hall they copy.
+    same = [c for c in FEATURES if c != "campus_area_m2"]
+    pd.testing.assert_frame_equal(alone[same], table.loc[alone.index, same])
+    pd.testing.assert_frame_equal(out.iloc[:len(table)][table.columns], table)
+
+
+def test_a_hot_hall_standing_alone_still_scores_as_ai():
+    rng = np.random.default_rng(0)
+    train, cal = _table(rng, 800), _table(rng, 400)
+    probe = _table(rng, 200)
+    probe = probe[probe["true_class"] == "ai_training"]
+    alone = probe.assign(campus_area_m2=probe["footprint_m2"])
+    model = fit_model(train, cal, 0, "t")
+    # Trained only on AI halls in campuses, the model would call each of these "not AI"
+    # (about 0.001 without the campus copies).
+    assert model.probabilities(alone)["ai_training"].mean() > 0.5
