@@ -144,7 +144,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "## Training data",
         f"- {result.train_regions} simulated regions (preset `train`, seeds {TRAIN_SEED_BASE} to "
         f"{TRAIN_SEED_BASE + result.train_regions - 1}): {result.train_rows} facilities, "
-        "augmented with copies that lose their thermal, price or grid evidence.",
+        "augmented with copies that lose their thermal, price or grid evidence, and "
+        "copies of buildings of every class standing alone (campus area their own footprint).",
         f"- Calibration (sigmoid) and the alert threshold on {result.cal_regions} other regions "
         f"of preset `{result.cal_preset}` (seeds {CAL_SEED_BASE} to "
         f"{CAL_SEED_BASE + result.cal_regions - 1}): {result.cal_rows} facilities, so "
@@ -190,7 +191,8 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
               "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
               "of 15,000 m2 6 or 8 K up scores under the alert threshold even with a yard "
-              "10 K up (0.33 and 0.11; docs/evaluation.md). A site whose generation shows no "
+              "10 K up (0.50 and 0.23 against 0.54; docs/evaluation.md). A site whose "
+              "generation shows no "
               "open yard (turbines within the hall's own 100 m blur, power from a plant "
               "farther away) is almost never alerted: with every off-grid yard read as an "
               "ordinary building's, the split models alert on 1 of 31 off-grid sites of 20 MW "
