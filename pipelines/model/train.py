@@ -78,9 +78,9 @@ def augment(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Copies with evidence missing: a cloudy year, no price file, no grid meter, no campus.
 
     A building seen without its campus (one building standing alone, as xAI's Colossus 1
-    does, or neighbours without evidence of their own, which gate_campus_features leaves
-    out) has its own footprint as its campus area, every class alike: otherwise the floor
-    every lone building shares (SIZE_FLOORS) is learned as "not AI" (docs/evaluation.md).
+    does, or a hall the footprint grouping splits from its campus) has its own footprint as
+    its campus area, every class alike: otherwise the floor every lone building shares
+    (SIZE_FLOORS) is learned as "not AI" (docs/evaluation.md).
     """
     rare = table[table["true_class"] != "warehouse_or_other"]
     copies = [table]
