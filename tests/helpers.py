@@ -11,12 +11,27 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
+
+from detectors.classifier import CLASSES, FEATURES
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 # A box near 39 N, 77.5 W (UTM zone 18N), small enough to be read fast.
 BBOX = [-77.52, 38.98, -77.48, 39.02]
+
+
+def feature_table(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Feature rows to fit a model on: random classes, unit-normal features and the truth
+    columns training reads, with no signal (each test adds its own)."""
+    cls = rng.choice(CLASSES, size=n)
+    x = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    x["substation_distance_m"] = rng.uniform(0, 3000, n)
+    x["it_mw"] = np.where(cls == "ai_training", 50.0, 0.0)
+    x["thermal_scenes_used"] = 5
+    x["true_class"] = cls
+    return x
 
 
 def square(lon: float, lat: float, d: float = 0.001) -> list:

@@ -6,19 +6,16 @@ import pandas as pd
 from detectors.classifier import CLASSES, FEATURES
 from pipelines.model.train import augment, fit_model
 
+from helpers import feature_table
+
 
 def _table(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """AI halls hot in the cold season and always on large campuses; others alone."""
-    cls = rng.choice(CLASSES, size=n)
-    ai = cls == "ai_training"
-    x = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    x = feature_table(rng, n)
+    ai = (x["true_class"] == "ai_training").to_numpy()
     x["thermal_cold_season_delta_k"] = rng.normal(size=n) + np.where(ai, 5.0, 0.0)
     x["footprint_m2"] = rng.uniform(5_000, 40_000, n)
     x["campus_area_m2"] = np.where(ai, rng.uniform(150_000, 400_000, n), x["footprint_m2"])
-    x["substation_distance_m"] = rng.uniform(0, 3000, n)
-    x["it_mw"] = np.where(ai, 50.0, 0.0)
-    x["thermal_scenes_used"] = 5
-    x["true_class"] = cls
     return x
 
 

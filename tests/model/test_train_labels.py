@@ -4,19 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.classifier import CLASSES, FEATURES
 from pipelines.model.train import fit_model
+
+from helpers import feature_table
 
 
 def _table(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    cls = rng.choice(CLASSES, size=n)
-    x = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    x = feature_table(rng, n)
+    cls = x["true_class"].to_numpy()
     x["thermal_delta_k"] += np.where(cls == "ai_training", 6.0, 0.0)
     x["load_factor"] += np.where(np.isin(cls, ["ai_training", "crypto_mining"]), 2.0, 0.0)
-    x["substation_distance_m"] = rng.uniform(0, 3000, n)
-    x["it_mw"] = np.where(cls == "ai_training", 50.0, 0.0)
-    x["thermal_scenes_used"] = 5
-    x["true_class"] = cls
     return x
 
 
