@@ -200,7 +200,7 @@ def cmd_regional(args: argparse.Namespace) -> int:
 
 
 # Twelve county regions, not six: the alert threshold is the lowest reaching 92% precision on
-# them, and on six it moved from 0.5 to 0.83 between model seeds (docs/evaluation.md).
+# them, and on six it moved from 0.5 to 0.82 between variants and seeds (docs/evaluation.md).
 CAL_HELP = "county-sized calibration regions (they set probabilities and the alert threshold)"
 ESTIMATE_ROWS = (("IT power capacity", "est_it_mw_capacity", "MW", 1),
                  ("H100-equivalents (Epoch AI convention)", "est_h100_equivalents", "", 0),

@@ -191,7 +191,7 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- Off-grid halls are told by heat alone: a hot yard beside them (turbines) "
               "raises them, but a miner on gas gensets has one too, and a lone unmetered hall "
               "of 15,000 m2 6 or 8 K up scores under the alert threshold even with a yard "
-              "10 K up (0.50 and 0.23 against 0.54; docs/evaluation.md). A site whose "
+              "10 K up (0.53 and 0.24 against 0.54; docs/evaluation.md). A site whose "
               "generation shows no open yard (turbines within the hall's own 100 m blur, "
               "power from a plant farther away) is almost never alerted: with every off-grid "
               "yard read as an ordinary building's, the split models alert on 1 of 31 "
