@@ -199,9 +199,6 @@ def cmd_regional(args: argparse.Namespace) -> int:
     return 0
 
 
-# Twelve county regions, not six: the alert threshold is the lowest reaching 92% precision on
-# them, and on six it moved from 0.5 to 0.82 between variants and seeds (docs/evaluation.md).
-CAL_HELP = "county-sized calibration regions (they set probabilities and the alert threshold)"
 ESTIMATE_ROWS = (("IT power capacity", "est_it_mw_capacity", "MW", 1),
                  ("H100-equivalents (Epoch AI convention)", "est_h100_equivalents", "", 0),
                  ("H100-equivalents at the hardware year", "est_h100_equivalents_at_hardware_year",
@@ -427,6 +424,11 @@ def _ui_parsers(sub: argparse._SubParsersAction, config: argparse.ArgumentParser
     a.add_argument("--password", action="store_true", help="set a new password (prompted)")
     a.add_argument("--state", choices=["disable", "enable"], default=None)
     p.set_defaults(func=cmd_users)
+
+
+# Twelve county regions, not six: the alert threshold is the lowest reaching 92% precision on
+# them, and on six it moved from 0.5 to 0.82 between variants and seeds (docs/evaluation.md).
+CAL_HELP = "calibration regions (they set probabilities and the alert threshold)"
 
 
 def build_parser() -> argparse.ArgumentParser:
