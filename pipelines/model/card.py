@@ -193,9 +193,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "of 15,000 m2 6 or 8 K up scores under the alert threshold even with a yard "
               "10 K up (0.53 and 0.24 against 0.54; docs/evaluation.md). A site whose "
               "generation shows no open yard (turbines within the hall's own 100 m blur, "
-              "power from a plant farther away) is seldom alerted: the generation-yard split, "
-              "which judges regions where no off-grid site shows one, finds 2 of its 6 "
-              "off-grid sites of 20 MW or more (the generalisation table below).",
+              "power from a plant farther away) is seldom alerted: see the off-grid recall of "
+              "the generation-yard split, which judges regions where no off-grid site shows "
+              "one (the generalisation table below).",
               "- False alerts outside the training ranges include crypto mines on a flat meter "
               "(load factor 0.98), warehouses attributed a flat meter that is not theirs "
               "(500 W/m2 against a warehouse's 8 to 25) and refinery buildings: a flat meter "
