@@ -103,7 +103,7 @@ def put_generalisation(card: Path, table_md: str) -> None:
 
 
 def probes_section(model: Model, alert_threshold: float) -> list[str]:
-    """The card's lines on issue 10's sites (pipelines/model/probes.py) as model scores them."""
+    """The card's lines on issue 10's sites (pipelines/model/probes.py) as the model scores them."""
     return [PROBES_HEADING, "",
             "The sites issue 10 reported, written as the features `detect` computes "
             "(pipelines/model/probes.py), scored by this model at its alert threshold "
