@@ -29,10 +29,15 @@ def campus_heat_k(own_heat_k: np.ndarray, waste_k: np.ndarray, area_m2: np.ndarr
     its two sun-independent excesses, over the region's common roof and over the sun's
     elevation (the sun fit alone where the region has too few roofs for the other): a
     large sunlit roof that one fit reads as warm must not outweigh a hall both read so.
-    Below zero counts as none (a roof cannot reject negative heat), and a mean over a
-    park's many roofs stays near zero where their maximum would pick out one noisy roof.
+    A sun fit at or below zero is not a reading of no heat: a roof the sun alone warms
+    extrapolates to nothing, never below, and one that does is warmed by a load rising
+    with the season the sun's height tracks (a hall's cooling in summer), so its excess
+    over the common roof counts alone. Below zero counts as none (a roof cannot reject
+    negative heat), and a mean over a park's many roofs stays near zero where their
+    maximum would pick out one noisy roof.
     """
-    heat = np.clip(np.fmin(own_heat_k, waste_k), 0.0, None)
+    confounded = np.isfinite(own_heat_k) & ~(waste_k > 0)
+    heat = np.clip(np.where(confounded, own_heat_k, np.fmin(own_heat_k, waste_k)), 0.0, None)
     seen = np.isfinite(heat)
     weight = np.where(seen, area_m2, 0.0)
     num = np.bincount(campus, weights=np.where(seen, heat, 0.0) * weight, minlength=n_campuses)

@@ -111,6 +111,16 @@ def test_a_second_substation_with_no_other_campus_in_reach_feeds_the_same_campus
     assert got.tolist() == [0, 0]
 
 
+def test_a_sun_fit_below_zero_leaves_the_common_roof_excess_to_count_alone():
+    # A hall 9.8 K over the region's roofs whose excess rises with the summer's sun faster
+    # than a sunlit roof's (its sun fit extrapolates below zero, stored at 0 or under);
+    # a warehouse the sun alone warms (both fits near zero).
+    own = np.array([9.8, 9.8, 0.1])
+    waste = np.array([0.0, -0.7, 0.05])
+    got = campus_heat_k(own, waste, np.full(3, 20_000.0), np.array([0, 1, 2]), 3)
+    assert got.tolist() == [9.8, 9.8, 0.05]
+
+
 def test_campus_heat_is_area_weighted_never_negative_and_both_fits_must_agree():
     own = np.array([6.0, 6.0, 2.0, -3.0, 0.0, np.nan, np.nan, 2.1])
     waste = np.array([5.0, 7.0, 2.5, -1.0, 0.0, 4.0, np.nan, 0.05])
