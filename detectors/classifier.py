@@ -86,6 +86,14 @@ SIZE_CAPS = {"footprint_m2": 150_000.0, "campus_area_m2": 1_500_000.0}
 # scorer learned "small campus, not AI" from the simulator and dismissed a metered 14,000 m2
 # hall drawing a flat 2.6 kW/m2 (the demo's F000001) as a warehouse.
 SIZE_FLOORS = {"campus_area_m2": 73_000.0}
+# The share of the yard as warm as the roof counts only beyond what a site's own generation
+# covers: turbines for hundreds of MW stand on a few hectares (xAI Colossus: about 35
+# turbines, reference table turbine_mw_per_unit), up to about 5% of the 100 to 600 m yard
+# (about 130 ha around a 15,000 m2 hall). Below that the share says nothing of a process
+# area, and a model free to read it there learned a turbine yard hotter than the roof as a
+# refinery's (a lone off-grid hall's score fell from 0.41 to 0.25 as 2% of its yard reached
+# the roof's heat; docs/evaluation.md).
+HOT_SHARE_FLOOR = 0.05
 # A building's own evidence that lets its campus count: a cold-season roof at least this much
 # above its surroundings (the heat-island floor that survives TIRS blurring; ANOMALY_K in
 # detectors/thermal.py), or a metered share of a substation's load.
@@ -186,8 +194,9 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES,
 
     Campus features are gated by the building's own evidence, roof heat is read through
     TIRS's blur (resolve_roof_heat, unless resolve_heat is False), sizes are capped at the
-    largest real ones (campus area floored at one frontier building's) and the price-spike
-    ratio at a flat load's, for training and scoring alike.
+    largest real ones (campus area floored at one frontier building's), the price-spike
+    ratio at a flat load's and the yard's hot share floored at what turbines cover, for
+    training and scoring alike.
     """
     gated = gate_campus_features(features)
     frame = (resolve_roof_heat(gated) if resolve_heat else gated).reindex(columns=columns) \
@@ -195,6 +204,9 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES,
     for col, cap in {**SIZE_CAPS, "price_spike_ratio": SPIKE_RATIO_CAP}.items():
         if col in frame:
             frame[col] = frame[col].clip(lower=SIZE_FLOORS.get(col), upper=cap)
+    if "thermal_yard_hot_share" in frame:
+        frame["thermal_yard_hot_share"] = frame["thermal_yard_hot_share"].clip(
+            lower=HOT_SHARE_FLOOR)
     matrix: np.ndarray = frame.to_numpy()
     return matrix
 

@@ -8,6 +8,7 @@ from detectors.classifier import (
     CLASSES,
     FEATURE_GROUPS,
     FEATURES,
+    HOT_SHARE_FLOOR,
     MONOTONE,
     SIZE_CAPS,
     SPIKE_RATIO_CAP,
@@ -118,6 +119,14 @@ def test_a_load_rising_in_price_spikes_counts_as_flat():
     spike = FEATURES.index("price_spike_ratio")
     assert feature_matrix(frame(price_spike_ratio=[1.04]))[0, spike] == SPIKE_RATIO_CAP
     assert feature_matrix(frame(price_spike_ratio=[0.9]))[0, spike] == 0.9
+
+
+def test_a_yard_only_as_hot_as_turbines_make_it_reads_as_no_process_area():
+    share = FEATURES.index("thermal_yard_hot_share")
+    read = [feature_matrix(frame(thermal_yard_hot_share=[v]))[0, share]
+            for v in (0.0, 0.02, HOT_SHARE_FLOOR, 0.3)]
+    assert read == [HOT_SHARE_FLOOR] * 3 + [0.3]
+    assert np.isnan(feature_matrix(frame(thermal_yard_hot_share=[np.nan]))[0, share])
 
 
 @pytest.fixture(scope="module")
