@@ -193,7 +193,7 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
               "- A substation placed nearer to another large building than to the campus it "
               "feeds can be attributed to the wrong campus; a campus that loses its meter "
               "this way and rejects little sensible heat is missed. On the generalisation "
-              "protocol's 42 judging regions 138 of 161 AI campuses' substations (86%) go to "
+              "protocol's 42 judging regions 143 of 161 AI campuses' substations (89%) go to "
               "the right campus; most of the rest go to a nearer warehouse or warehouse park, "
               "which then carries a flat meter that is not its own (docs/evaluation.md).",
               "- Outside its training ranges recall falls well below the 95% target: large "
