@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from detectors.classifier import CLASSES, FEATURES, MONOTONE, SIZE_FLOORS, Model
+from detectors.classifier import (
+    CLASSES,
+    FEATURES,
+    HOT_SHARE_FLOOR,
+    MONOTONE,
+    SIZE_FLOORS,
+    Model,
+)
 from pipelines.atomic import atomic_write_text
 from pipelines.detect.engine import region_features
 from pipelines.detect.stages import DetectOptions, score_and_build
@@ -144,7 +151,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         f"frontier building's {SIZE_FLOORS['campus_area_m2']:,.0f} m2 (a lone hall is not "
         "penalised for standing alone). A hot yard (open ground 100 to 600 m out, where a "
         "site off the grid makes its power) stands in for the meter: it counts only for a "
-        "building hot itself with no meter attributed. Roof heat is read through TIRS's "
+        "building hot itself with no meter attributed. Open ground as warm as the roof "
+        f"lowers a score only beyond the {HOT_SHARE_FLOOR:.0%} of the yard a site's turbines "
+        "cover. Roof heat is read through TIRS's "
         "blur: divided by the share of a roof's excess a 100 m sensor shows of it, so "
         "halls of every size are compared at the heat their roofs hold (multiplied by at "
         "most the square root of the clear scenes behind it, so no reading is noisier "
