@@ -106,9 +106,10 @@ PROBES = (
 
 def probe_table(model: Model, alert_threshold: float) -> str:
     """The probes' scores as a Markdown table, with whether each is alerted as it should be."""
+    scores = model.probabilities(pd.concat([p.features for p in PROBES], ignore_index=True))[
+        "ai_training"].to_numpy()
     lines = ["| site | score | alerted | should be |", "|---|---|---|---|"]
-    for probe in PROBES:
-        score = float(model.probabilities(probe.features)["ai_training"].iloc[0])
+    for probe, score in zip(PROBES, scores):
         alerted = score >= alert_threshold
         lines.append(f"| {probe.name} | {score:.2f} | {'yes' if alerted else 'no'} | "
                      f"{'yes' if probe.should_alert else 'no'} |")
