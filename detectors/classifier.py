@@ -201,12 +201,12 @@ def feature_matrix(features: pd.DataFrame, columns: list[str] = FEATURES,
     gated = gate_campus_features(features)
     frame = (resolve_roof_heat(gated) if resolve_heat else gated).reindex(columns=columns) \
         .astype(float)
-    for col, cap in {**SIZE_CAPS, "price_spike_ratio": SPIKE_RATIO_CAP}.items():
+    bounds = {**{col: (SIZE_FLOORS.get(col), cap) for col, cap in SIZE_CAPS.items()},
+              "price_spike_ratio": (None, SPIKE_RATIO_CAP),
+              "thermal_yard_hot_share": (HOT_SHARE_FLOOR, None)}
+    for col, (low, high) in bounds.items():
         if col in frame:
-            frame[col] = frame[col].clip(lower=SIZE_FLOORS.get(col), upper=cap)
-    if "thermal_yard_hot_share" in frame:
-        frame["thermal_yard_hot_share"] = frame["thermal_yard_hot_share"].clip(
-            lower=HOT_SHARE_FLOOR)
+            frame[col] = frame[col].clip(lower=low, upper=high)
     matrix: np.ndarray = frame.to_numpy()
     return matrix
 
