@@ -2,10 +2,10 @@
 
 Two HistGradientBoosting models keep a missing modality as NaN (with has_* flags), both
 calibrated on regions they were not fitted on:
-- the scorer, binary (an AI training cluster or not), gives `score`. Where physics says which
-  way evidence points it is constrained monotonic (MONOTONE): more sustained heat, a flatter
-  meter, a higher metered density or a larger hall (at the same roof heat) never lower the
-  score;
+- the scorer, binary (an AI training cluster or not), gives `score` (training averages
+  several, detectors/ensemble.py). Where physics says which way evidence points it is
+  constrained monotonic (MONOTONE): more sustained heat, a flatter meter, a higher metered
+  density or a larger hall (at the same roof heat) never lower the score;
 - the class model gives the other four classes' shares of what the scorer leaves.
 Sizes enter only within the published range of real campuses (SIZE_CAPS), and campus
 features only for buildings with evidence of their own (gate_campus_features). Roof heat is

@@ -25,7 +25,13 @@ from pipelines.detect.stages import DetectOptions, score_and_build
 from pipelines.export.geojson import feature_collection
 from pipelines.model.evaluate import candidates_frame, evaluate
 from pipelines.model.probes import probe_table
-from pipelines.model.train import CAL_SEED_BASE, EVAL_SEEDS, TRAIN_SEED_BASE, TrainResult
+from pipelines.model.train import (
+    CAL_SEED_BASE,
+    EVAL_SEEDS,
+    SCORER_DRAWS,
+    TRAIN_SEED_BASE,
+    TrainResult,
+)
 from pipelines.sources.simulate import simulate
 
 if TYPE_CHECKING:
@@ -141,7 +147,9 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "an explicit type allow-list (pipelines/model/store.py).", "",
         "## What it does",
         "Two calibrated HistGradientBoosting models. The scorer (binary) gives `score`, the "
-        "probability that a building hosts an AI training cluster; it is constrained "
+        "probability that a building hosts an AI training cluster; it averages "
+        f"{SCORER_DRAWS} scorers, each fitted on its own draw of the augmented copies (so "
+        "one draw's luck does not set the threshold), calibrated together; each is constrained "
         "monotonic where physics knows the direction (as they grow, "
         f"{_names(1)} never lower it; {_names(-1)} never raise it). The class "
         f"model ({', '.join(CLASSES)}) shares what the scorer leaves among the other four. "

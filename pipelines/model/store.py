@@ -32,6 +32,7 @@ TRUSTED_TYPES = [
     "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.preprocessing._label.LabelEncoder",
+    "detectors.ensemble.MeanScorer",
     "builtins.slice",
 ]
 
