@@ -49,6 +49,23 @@ def _ape_median(values: pd.Series) -> float | None:
     return None if values.empty else round(float(values.median()), 4)
 
 
+def meter_census(features: pd.DataFrame, truth: pd.DataFrame,
+                 own_substation: dict[str, str]) -> dict:
+    """How many AI sites of 20 MW or more on the grid carry their own substation's meter.
+
+    own_substation maps a site to the substation that feeds it (the simulator's world); a
+    site counts when that node is among the nodes attributed to any of its buildings.
+    """
+    sites = truth.groupby("site_id").agg(true_class=("true_class", "first"),
+                                         it_mw=("it_mw", "sum"), on_grid=("on_grid", "all"))
+    targets = sites[(sites["true_class"] == "ai_training") & (sites["it_mw"] >= LARGE_MW)
+                    & sites["on_grid"] & sites.index.isin(list(own_substation))]
+    nodes = features["node_id"].reindex(truth.index).fillna("").astype(str).str.split(";")
+    held = nodes.groupby(truth["site_id"]).agg(lambda s: {n for ids in s for n in ids if n})
+    own = sum(own_substation[site] in held.get(site, set()) for site in targets.index)
+    return {"ai_meters": int(len(targets)), "ai_meters_own": int(own)}
+
+
 def evaluate(candidates: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """Per-site recall, per-alert precision, MW error and a confusion table."""
     sites = truth.groupby("site_id").agg(true_class=("true_class", "first"),

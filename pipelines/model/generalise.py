@@ -142,6 +142,8 @@ def table(results: list[SplitResult]) -> pd.DataFrame:
         "alert precision": _pct(r.summary["precision_alerts_ai"]),
         "off-grid recall": _pct(r.summary["recall_off_grid"]),
         "campuses > 100 MW not exported": r.summary["campuses_over_100mw_not_exported"],
+        "AI sites with their own meter": f"{r.summary['ai_meters_own']} of "
+                                         f"{r.summary['ai_meters']}",
         "MW error (grid)": _pct(r.summary["mw_median_ape_on_grid"]),
         "alert threshold": r.summary["alert_threshold"]} for r in results])
 

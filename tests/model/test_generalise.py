@@ -33,5 +33,7 @@ def test_one_split_trains_judges_and_writes_its_row(tmp_path, monkeypatch):
                           for lo, hi in (split.train["off_grid_yard_share"],
                                          split.judge["off_grid_yard_share"])]
     assert int(cells[3]) >= 1  # a county region holds AI sites of 20 MW or more
-    assert cells[4].endswith("%") and 0.0 < float(cells[10]) < 1.0  # recall, threshold
+    assert cells[4].endswith("%") and 0.0 < float(cells[11]) < 1.0  # recall, threshold
+    own, of = (int(v) for v in cells[9].split(" of "))  # AI sites with their own meter
+    assert 0 <= own <= of <= int(cells[3])
     assert list((tmp_path / "cache").glob("train-300000-*.pkl"))  # tables cached there
