@@ -49,6 +49,12 @@ def _ape_median(values: pd.Series) -> float | None:
     return None if values.empty else round(float(values.median()), 4)
 
 
+def _sites(truth: pd.DataFrame) -> pd.DataFrame:
+    """One row per site: its class, its IT MW summed over its buildings, on the grid or not."""
+    return truth.groupby("site_id").agg(true_class=("true_class", "first"),
+                                        it_mw=("it_mw", "sum"), on_grid=("on_grid", "all"))
+
+
 def meter_census(features: pd.DataFrame, truth: pd.DataFrame,
                  own_substation: dict[str, str]) -> dict:
     """How many AI sites of 20 MW or more on the grid carry their own substation's meter.
@@ -56,8 +62,7 @@ def meter_census(features: pd.DataFrame, truth: pd.DataFrame,
     own_substation maps a site to the substation that feeds it (the simulator's world); a
     site counts when that node is among the nodes attributed to any of its buildings.
     """
-    sites = truth.groupby("site_id").agg(true_class=("true_class", "first"),
-                                         it_mw=("it_mw", "sum"), on_grid=("on_grid", "all"))
+    sites = _sites(truth)
     targets = sites[(sites["true_class"] == "ai_training") & (sites["it_mw"] >= LARGE_MW)
                     & sites["on_grid"] & sites.index.isin(list(own_substation))]
     nodes = features["node_id"].reindex(truth.index).fillna("").astype(str).str.split(";")
@@ -68,8 +73,7 @@ def meter_census(features: pd.DataFrame, truth: pd.DataFrame,
 
 def evaluate(candidates: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """Per-site recall, per-alert precision, MW error and a confusion table."""
-    sites = truth.groupby("site_id").agg(true_class=("true_class", "first"),
-                                         it_mw=("it_mw", "sum"), on_grid=("on_grid", "all"))
+    sites = _sites(truth)
     joined = truth.join(candidates[["alert", "predicted_class", "est_it_mw"]], how="left")
     joined["alert"] = joined["alert"].fillna(False).astype(bool)
     alerted_sites = set(joined.loc[joined["alert"], "site_id"])

@@ -157,14 +157,13 @@ def fit_model(train: pd.DataFrame, cal: pd.DataFrame, seed: int, version: str,
     """
     draws = [_with_labels(augment(train, np.random.default_rng(seed + DRAW_SEED_STEP * k)),
                           labels, label_weight) for k in range(SCORER_DRAWS)]
-    aug, extra = draws[0]
-    y = aug["true_class"].to_numpy()
-    clf = fit_classifier(feature_matrix(aug), y, class_weights(y, extra), seed)
+    matrices = [feature_matrix(frame) for frame, _ in draws]
+    y = draws[0][0]["true_class"].to_numpy()
+    clf = fit_classifier(matrices[0], y, class_weights(y, draws[0][1]), seed)
     members = []
-    for k, (frame, weight) in enumerate(draws):
+    for k, ((frame, weight), x) in enumerate(zip(draws, matrices)):
         is_ai = (frame["true_class"] == "ai_training").to_numpy()
-        members.append(fit_scorer(feature_matrix(frame), is_ai, class_weights(is_ai, weight),
-                                  seed + k))
+        members.append(fit_scorer(x, is_ai, class_weights(is_ai, weight), seed + k))
     cal_aug = augment(cal, np.random.default_rng(seed + 1))
     x_cal = feature_matrix(cal_aug)
     calibrated = calibrate(clf, x_cal, cal_aug["true_class"].to_numpy())
