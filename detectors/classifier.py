@@ -42,7 +42,7 @@ CLASSES = ["ai_training", "cloud_datacenter", "crypto_mining", "heavy_industry",
 FEATURE_GROUPS: dict[str, list[str]] = {
     "load_shape": ["load_factor", "diurnal_amplitude", "weekly_amplitude", "dips_per_30d"],
     "price": ["price_spike_ratio", "has_price"],
-    "power_size": ["power_density_w_m2", "has_grid"],
+    "power_size": ["power_density_w_m2", "meter_claim_share", "has_grid"],
     "thermal": ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_warm_season_delta_k",
                 "thermal_waste_k", "thermal_own_heat_k", "thermal_solar_slope_k",
                 "thermal_persistence", "thermal_hotspot_k", "thermal_yard_k",
@@ -67,11 +67,15 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # Open ground as warm as the roof over much of the yard is heat made outdoors (a refinery's
 # process units): a hall's own heat leaves at the hall and a campus's turbines stand on a few
 # hectares of it (detectors/thermal.py, YARD_INNER_M), so more of it never raises the score.
+# A meter is evidence only as far as it is the building's: the share of the pull on its
+# substation that the building's campus holds (detectors/power.py, claim_share) is how surely
+# it is, and a surer meter never lowers the score.
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
             "thermal_yard_k": 1, "thermal_own_heat_k": 1, "thermal_yard_hot_share": -1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,
             "dips_per_30d": -1, "price_spike_ratio": 1,
-            "power_density_w_m2": 1, "footprint_m2": 1, "campus_area_m2": 1}
+            "power_density_w_m2": 1, "meter_claim_share": 1, "footprint_m2": 1,
+            "campus_area_m2": 1}
 # A load that rises in price spikes is following hot hours through its cooling (PUE), which
 # a liquid-cooled hall need not do: above a flat 1 the ratio carries no evidence. cw-0.5.0
 # learned the rise as a mark of AI and scored a flat 72,000 m2 campus 0.02 (docs/evaluation.md).

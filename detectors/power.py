@@ -73,21 +73,11 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     Substations left over then join the campus that pulls them most, as a campus fed twice.
     """
     out = np.full(len(node_geoms), -1)
-    if len(campus_geoms) == 0 or len(node_geoms) == 0:
-        return out
-    tree = shapely.STRtree(campus_geoms.values)
-    nodes_idx, camp_idx = tree.query(node_geoms.values, predicate="dwithin",
-                                     distance=max_distance_m)
+    nodes_idx, camp_idx, pull, plausible = _pulls(node_geoms, campus_geoms, campus_area,
+                                                  max_distance_m, campus_heat, node_mw,
+                                                  max_density_w_m2)
     if len(nodes_idx) == 0:
         return out
-    dist = shapely.distance(node_geoms.values[nodes_idx], campus_geoms.values[camp_idx])
-    heat = np.ones(len(campus_area)) if campus_heat is None else \
-        np.maximum(np.nan_to_num(campus_heat, nan=0.5), MIN_HEAT_K)
-    gap = np.maximum(dist, MIN_GAP_M)
-    radius = shapely.minimum_bounding_radius(campus_geoms.values)[camp_idx]
-    pull = campus_area[camp_idx] * heat[camp_idx] / (gap * (radius + gap))
-    mw = np.zeros(len(node_geoms)) if node_mw is None else np.nan_to_num(node_mw)
-    plausible = mw[nodes_idx] * 1e6 / campus_area[camp_idx] <= max_density_w_m2
     order = np.lexsort((-pull, ~plausible))  # plausible first, then the strongest pull
     fed = np.zeros(len(campus_area), dtype=bool)
     for node, campus in zip(nodes_idx[order], camp_idx[order]):
@@ -97,6 +87,54 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     best_node, best_campus = nodes_idx[order][first], camp_idx[order][first]
     left = out[best_node] < 0
     out[best_node[left]] = best_campus[left]
+    return out
+
+
+def _pulls(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries, campus_area: np.ndarray,
+           max_distance_m: float, campus_heat: np.ndarray | None, node_mw: np.ndarray | None,
+           max_density_w_m2: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (substation, campus) pair within reach: indices, pull and plausibility.
+
+    The pull and the density bound are attribute_nodes's (its docstring gives the physics).
+    """
+    empty = np.zeros(0, dtype=int)
+    if len(campus_geoms) == 0 or len(node_geoms) == 0:
+        return empty, empty, np.zeros(0), np.zeros(0, dtype=bool)
+    tree = shapely.STRtree(campus_geoms.values)
+    nodes_idx, camp_idx = tree.query(node_geoms.values, predicate="dwithin",
+                                     distance=max_distance_m)
+    dist = shapely.distance(node_geoms.values[nodes_idx], campus_geoms.values[camp_idx])
+    heat = np.ones(len(campus_area)) if campus_heat is None else \
+        np.maximum(np.nan_to_num(campus_heat, nan=0.5), MIN_HEAT_K)
+    gap = np.maximum(dist, MIN_GAP_M)
+    radius = shapely.minimum_bounding_radius(campus_geoms.values)[camp_idx]
+    pull = campus_area[camp_idx] * heat[camp_idx] / (gap * (radius + gap))
+    mw = np.zeros(len(node_geoms)) if node_mw is None else np.nan_to_num(node_mw)
+    plausible = mw[nodes_idx] * 1e6 / campus_area[camp_idx] <= max_density_w_m2
+    return nodes_idx, camp_idx, pull, plausible
+
+
+def claim_share(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
+                campus_area: np.ndarray, max_distance_m: float, node_campus: np.ndarray,
+                campus_heat: np.ndarray | None = None, node_mw: np.ndarray | None = None,
+                max_density_w_m2: float = np.inf) -> np.ndarray:
+    """How surely each substation belongs to the campus it was given (NaN where none was).
+
+    The given campus's pull over the summed pull of every plausible campus in its reach:
+    1 for a substation with no other claimant; about a half where a hotter campus stands
+    a little farther off, the case where a warehouse beside an AI campus takes its meter.
+    """
+    out = np.full(len(node_geoms), np.nan)
+    nodes_idx, camp_idx, pull, plausible = _pulls(node_geoms, campus_geoms, campus_area,
+                                                  max_distance_m, campus_heat, node_mw,
+                                                  max_density_w_m2)
+    given = node_campus[nodes_idx] == camp_idx
+    counted = plausible | given
+    total = np.bincount(nodes_idx[counted], weights=pull[counted], minlength=len(node_geoms))
+    own = np.bincount(nodes_idx[given], weights=pull[given], minlength=len(node_geoms))
+    has = (node_campus >= 0) & (total > 0)
+    out[has] = own[has] / total[has]
     return out
 
 

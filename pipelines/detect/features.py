@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from detectors.footprint import footprint_features, infrastructure_targets
-from detectors.power import attribute_nodes, campus_heat_k, facility_power, node_features
+from detectors.power import (
+    attribute_nodes,
+    campus_heat_k,
+    claim_share,
+    facility_power,
+    node_features,
+)
 from detectors.thermal import (
     FACILITY_STATS,
     ZoneWeights,
@@ -106,10 +112,14 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataF
                          thermal["thermal_waste_k"].to_numpy(),
                          footprint["footprint_m2"].to_numpy(), campus, len(campus_area))
     node_mw = nodes["node_mean_mw"].reindex(subs.index).to_numpy()
-    node_campus = pd.Series(attribute_nodes(subs.geometry, campus_geoms, campus_area,
-                                            max_distance_m, heat, node_mw, MAX_DENSITY_W_M2),
-                            index=subs.index)
-    table = facility_power(campus, footprint["footprint_m2"].to_numpy(), node_campus, nodes)
+    given = attribute_nodes(subs.geometry, campus_geoms, campus_area, max_distance_m, heat,
+                            node_mw, MAX_DENSITY_W_M2)
+    share = claim_share(subs.geometry, campus_geoms, campus_area, max_distance_m, given, heat,
+                        node_mw, MAX_DENSITY_W_M2)
+    nodes = nodes.assign(meter_claim_share=pd.Series(share, index=subs.index)
+                         .reindex(nodes.index))
+    table = facility_power(campus, footprint["footprint_m2"].to_numpy(),
+                           pd.Series(given, index=subs.index), nodes)
     table.index = bundle.facilities.index
     return table
 

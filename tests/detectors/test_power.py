@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from detectors.power import attribute_nodes, campus_heat_k, facility_power, node_features
+from detectors.power import (
+    attribute_nodes,
+    campus_heat_k,
+    claim_share,
+    facility_power,
+    node_features,
+)
 
 TIMES = pd.date_range("2025-01-01", periods=24 * 120, freq="h", tz="UTC")
 
@@ -163,3 +169,35 @@ def test_a_large_roof_only_one_fit_reads_as_warm_does_not_take_a_halls_substatio
     assert attribute_nodes(node, campus, area, 2000, heat).tolist() == [0]
     own_only = np.array([2.7, 2.1])
     assert attribute_nodes(node, campus, area, 2000, own_only).tolist() == [1]
+
+
+def test_a_meter_with_a_hotter_claimant_nearby_is_less_surely_the_buildings():
+    # A warm hall 100 m from a substation, a larger campus 300 m off, and a lone hall far away
+    # with a substation of its own.
+    campus = gpd.GeoSeries([shapely.box(0, 0, 150, 150), shapely.box(550, 0, 850, 300),
+                            shapely.box(9000, 0, 9150, 150)])
+    nodes = gpd.GeoSeries([shapely.Point(250, 75), shapely.Point(9250, 75)])
+    area, heat = campus.area.to_numpy(), np.array([1.0, 1.5, 1.0])
+    given = attribute_nodes(nodes, campus, area, 1500, heat)
+    assert given.tolist() == [0, 2]
+    share = claim_share(nodes, campus, area, 1500, given, heat)
+    assert share[1] == 1.0  # no other campus in its reach
+    gap = np.array([100.0, 300.0])
+    radius = shapely.minimum_bounding_radius(campus.values[:2])
+    pull = area[:2] * heat[:2] / (gap * (radius + gap))
+    assert share[0] == pytest.approx(pull[0] / pull.sum())
+    assert 0.2 < share[0] < 0.8
+    hotter = claim_share(nodes, campus, area, 1500, given, np.array([1.0, 9.0, 1.0]))
+    assert hotter[0] < share[0]
+    none_given = claim_share(nodes, campus, area, 1500, np.array([-1, 2]), heat)
+    assert np.isnan(none_given[0]) and none_given[1] == 1.0
+
+
+def test_an_implausible_claimant_does_not_dilute_the_share():
+    # The far campus could not hold the substation's 600 MW on its roof: it does not count.
+    campus = gpd.GeoSeries([shapely.box(0, 0, 700, 600), shapely.box(900, 0, 940, 40)])
+    nodes = gpd.GeoSeries([shapely.Point(800, 20)])
+    area = campus.area.to_numpy()
+    share = claim_share(nodes, campus, area, 1500, np.array([0]), np.array([5.0, 5.0]),
+                        np.array([600.0]), 7000.0)
+    assert share.tolist() == [1.0]
