@@ -81,9 +81,10 @@ def build_tables(seeds: list[int], preset: str, jobs: int, cache_dir: Path | Non
 def augment(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Copies with evidence missing: a cloudy year, no price file, no grid meter, no campus.
 
-    A building seen without its campus (one building standing alone, as xAI's Colossus 1
-    does, or a hall the footprint grouping splits from its campus) has its own footprint as
-    its campus area, every class alike: otherwise the floor every lone building shares
+    Metered buildings are also copied under an ordinary roof (ordinary_roof_copies). A
+    building seen without its campus (one building standing alone, as xAI's Colossus 1 does,
+    or a hall the footprint grouping splits from its campus) has its own footprint as its
+    campus area, every class alike: otherwise the floor every lone building shares
     (SIZE_FLOORS) is learned as "not AI" (docs/evaluation.md).
     """
     rare = table[table["true_class"] != "warehouse_or_other"]
@@ -109,7 +110,30 @@ def augment(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             pick["has_grid"] = 0.0
             pick["has_price"] = pick["has_price"].fillna(1.0)
         copies.append(pick)
+    copies.append(ordinary_roof_copies(table, rng))
     return pd.concat(copies)
+
+
+def ordinary_roof_copies(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Copies of metered buildings whose roofs read as an ordinary building's.
+
+    An evaporatively cooled hall rejects most of its heat as vapour from its towers, so its
+    roof may be no warmer than a warehouse's (docs/evaluation.md, the cooling split): a flat
+    meter at AI density that is surely the building's must count without roof heat. Each copy
+    (30% of metered rows not warehouses, 10% of all metered rows, every class alike) takes the
+    whole thermal reading of a random warehouse of the same table that has one.
+    """
+    columns = FEATURE_GROUPS["thermal"] + ["thermal_scenes_used"]
+    metered = table[table["has_grid"].fillna(0) > 0]
+    rare = metered[metered["true_class"] != "warehouse_or_other"]
+    pick = pd.concat([rare[rng.uniform(size=len(rare)) < 0.3],
+                      metered[rng.uniform(size=len(metered)) < 0.1]])
+    donors = table[(table["true_class"] == "warehouse_or_other")
+                   & (table["has_thermal"].fillna(0) > 0)]
+    if pick.empty or donors.empty:
+        return pick
+    roof = donors.iloc[rng.integers(0, len(donors), len(pick))]
+    return pick.assign(**{c: roof[c].to_numpy() for c in columns})
 
 
 def class_weights(y: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from detectors.classifier import CLASSES, FEATURES
-from pipelines.model.train import augment, fit_model
+from detectors.classifier import CLASSES, FEATURE_GROUPS, FEATURES
+from pipelines.model.train import augment, fit_model, ordinary_roof_copies
 
 from helpers import feature_table
 
@@ -46,3 +46,29 @@ def test_a_hot_hall_standing_alone_still_scores_as_ai():
     # Trained only on AI halls in campuses, the model would call each of these "not AI"
     # (about 0.001 without the campus copies).
     assert model.probabilities(alone)["ai_training"].mean() > 0.5
+
+
+def _metered_table(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """AI halls hot and metered; a third of the other buildings metered, with cool roofs."""
+    x = _table(rng, n)
+    ai = (x["true_class"] == "ai_training").to_numpy()
+    x["has_grid"] = np.where(ai | (rng.uniform(size=n) < 0.3), 1.0, 0.0)
+    x["has_thermal"] = 1.0
+    x["thermal_own_heat_k"] = rng.normal(size=n) + np.where(ai, 6.0, 0.0)
+    return x
+
+
+def test_ordinary_roof_copies_change_only_the_thermal_reading():
+    table = _metered_table(np.random.default_rng(3), 2_000)
+    copies = ordinary_roof_copies(table, np.random.default_rng(4))
+    thermal = FEATURE_GROUPS["thermal"] + ["thermal_scenes_used"]
+    assert (copies["has_grid"] > 0).all()
+    assert set(copies["true_class"]) == set(CLASSES)
+    assert (copies["true_class"] == "ai_training").sum() > 50
+    rest = [c for c in table.columns if c not in thermal]
+    pd.testing.assert_frame_equal(copies[rest], table.loc[copies.index, rest])
+    # Every copy's roof is one warehouse's whole reading, not a mix of several.
+    roofs = table.loc[table["true_class"] == "warehouse_or_other", thermal]
+    known = set(map(tuple, roofs.to_numpy()))
+    assert all(tuple(r) in known for r in copies[thermal].to_numpy())
+
