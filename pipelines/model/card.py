@@ -176,7 +176,10 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         f"frontier building's {SIZE_FLOORS['campus_area_m2']:,.0f} m2 (a lone hall is not "
         "penalised for standing alone). A hot yard (open ground 100 to 600 m out, where a "
         "site off the grid makes its power) stands in for the meter: it counts only for a "
-        "building hot itself with no meter attributed. Open ground as warm as the roof "
+        "building hot itself with no meter attributed. A meter counts as far as it is surely "
+        "the building's: the share of the pull on its substation that the building's campus "
+        "holds among every campus within reach (meter_claim_share). "
+        "Open ground as warm as the roof "
         f"lowers a score only beyond the {HOT_SHARE_FLOOR:.0%} of the yard a site's turbines "
         "cover. Roof heat is read through TIRS's "
         "blur: divided by the share of a roof's excess a 100 m sensor shows of it, so "
@@ -188,8 +191,10 @@ def write_model_card(path: Path, result: TrainResult, checksum: str, evals: list
         "## Training data",
         f"- {result.train_regions} simulated regions (preset `train`, seeds {TRAIN_SEED_BASE} to "
         f"{TRAIN_SEED_BASE + result.train_regions - 1}): {result.train_rows} facilities, "
-        "augmented with copies that lose their thermal, price or grid evidence, and "
-        "copies of buildings of every class standing alone (campus area their own footprint).",
+        "augmented with copies that lose their thermal, price or grid evidence, "
+        "copies of buildings of every class standing alone (campus area their own footprint), "
+        "and copies of metered buildings of every class under a random warehouse's roof (an "
+        "evaporatively cooled hall sheds its heat as vapour, so its roof may look ordinary).",
         f"- Calibration (sigmoid) and the alert threshold on {result.cal_regions} other regions "
         f"of preset `{result.cal_preset}` (seeds {CAL_SEED_BASE} to "
         f"{CAL_SEED_BASE + result.cal_regions - 1}): {result.cal_rows} facilities, so "
