@@ -510,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-preset", default="county")
     p.add_argument("--jobs", type=int, default=2, help="parallel simulation processes")
     p.add_argument("--seed", type=int, default=0, help="model random seed")
-    p.add_argument("--version", default="cw-0.17.0",
+    p.add_argument("--version", default="cw-0.18.0",
                    help="model version written into the model and its card")
     p.add_argument("--labels", type=Path, default=None,
                    help="CSV of analyst-labelled examples (features plus true_class)")
