@@ -46,6 +46,10 @@ def campus_heat_k(own_heat_k: np.ndarray, waste_k: np.ndarray, area_m2: np.ndarr
     return out
 
 
+# Every (substation, campus) pair in reach: node index, campus index, pull, plausible.
+Pulls = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
                     campus_area: np.ndarray, max_distance_m: float,
                     campus_heat: np.ndarray | None = None,
@@ -72,14 +76,31 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     the second's reach has none (two campuses 800 m apart each have their own supply).
     Substations left over then join the campus that pulls them most, as a campus fed twice.
     """
-    out = np.full(len(node_geoms), -1)
-    nodes_idx, camp_idx, pull, plausible = _pulls(node_geoms, campus_geoms, campus_area,
-                                                  max_distance_m, campus_heat, node_mw,
-                                                  max_density_w_m2)
+    pulls = _pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat, node_mw,
+                   max_density_w_m2)
+    return _assign(pulls, len(node_geoms), len(campus_area))
+
+
+def attribute_with_shares(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
+                          campus_area: np.ndarray, max_distance_m: float,
+                          campus_heat: np.ndarray | None = None,
+                          node_mw: np.ndarray | None = None,
+                          max_density_w_m2: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """attribute_nodes and claim_share of its answer, from one search of the pairs in reach."""
+    pulls = _pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat, node_mw,
+                   max_density_w_m2)
+    given = _assign(pulls, len(node_geoms), len(campus_area))
+    return given, _share(pulls, given)
+
+
+def _assign(pulls: Pulls, n_nodes: int, n_campuses: int) -> np.ndarray:
+    """attribute_nodes's matching, strongest plausible pull first (its docstring)."""
+    out = np.full(n_nodes, -1)
+    nodes_idx, camp_idx, pull, plausible = pulls
     if len(nodes_idx) == 0:
         return out
     order = np.lexsort((-pull, ~plausible))  # plausible first, then the strongest pull
-    fed = np.zeros(len(campus_area), dtype=bool)
+    fed = np.zeros(n_campuses, dtype=bool)
     for node, campus in zip(nodes_idx[order], camp_idx[order]):
         if out[node] < 0 and not fed[campus]:
             out[node], fed[campus] = campus, True
@@ -92,8 +113,7 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
 
 def _pulls(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries, campus_area: np.ndarray,
            max_distance_m: float, campus_heat: np.ndarray | None, node_mw: np.ndarray | None,
-           max_density_w_m2: float
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+           max_density_w_m2: float) -> Pulls:
     """Every (substation, campus) pair within reach: indices, pull and plausibility.
 
     The pull and the density bound are attribute_nodes's (its docstring gives the physics).
@@ -125,14 +145,18 @@ def claim_share(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     1 for a substation with no other claimant; about a half where a hotter campus stands
     a little farther off, the case where a warehouse beside an AI campus takes its meter.
     """
-    out = np.full(len(node_geoms), np.nan)
-    nodes_idx, camp_idx, pull, plausible = _pulls(node_geoms, campus_geoms, campus_area,
-                                                  max_distance_m, campus_heat, node_mw,
-                                                  max_density_w_m2)
+    return _share(_pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat,
+                         node_mw, max_density_w_m2), node_campus)
+
+
+def _share(pulls: Pulls, node_campus: np.ndarray) -> np.ndarray:
+    """claim_share from the pairs in reach and each substation's given campus."""
+    out = np.full(len(node_campus), np.nan)
+    nodes_idx, camp_idx, pull, plausible = pulls
     given = node_campus[nodes_idx] == camp_idx
     counted = plausible | given
-    total = np.bincount(nodes_idx[counted], weights=pull[counted], minlength=len(node_geoms))
-    own = np.bincount(nodes_idx[given], weights=pull[given], minlength=len(node_geoms))
+    total = np.bincount(nodes_idx[counted], weights=pull[counted], minlength=len(node_campus))
+    own = np.bincount(nodes_idx[given], weights=pull[given], minlength=len(node_campus))
     has = (node_campus >= 0) & (total > 0)
     out[has] = own[has] / total[has]
     return out

@@ -11,9 +11,8 @@ import pandas as pd
 
 from detectors.footprint import footprint_features, infrastructure_targets
 from detectors.power import (
-    attribute_nodes,
+    attribute_with_shares,
     campus_heat_k,
-    claim_share,
     facility_power,
     node_features,
 )
@@ -112,10 +111,8 @@ def power_table(bundle: RegionBundle, footprint: pd.DataFrame, thermal: pd.DataF
                          thermal["thermal_waste_k"].to_numpy(),
                          footprint["footprint_m2"].to_numpy(), campus, len(campus_area))
     node_mw = nodes["node_mean_mw"].reindex(subs.index).to_numpy()
-    given = attribute_nodes(subs.geometry, campus_geoms, campus_area, max_distance_m, heat,
-                            node_mw, MAX_DENSITY_W_M2)
-    share = claim_share(subs.geometry, campus_geoms, campus_area, max_distance_m, given, heat,
-                        node_mw, MAX_DENSITY_W_M2)
+    given, share = attribute_with_shares(subs.geometry, campus_geoms, campus_area,
+                                         max_distance_m, heat, node_mw, MAX_DENSITY_W_M2)
     nodes = nodes.assign(meter_claim_share=pd.Series(share, index=subs.index)
                          .reindex(nodes.index))
     table = facility_power(campus, footprint["footprint_m2"].to_numpy(),

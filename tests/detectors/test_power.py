@@ -8,6 +8,7 @@ import shapely
 
 from detectors.power import (
     attribute_nodes,
+    attribute_with_shares,
     campus_heat_k,
     claim_share,
     facility_power,
@@ -191,6 +192,8 @@ def test_a_meter_with_a_hotter_claimant_nearby_is_less_surely_the_buildings():
     assert hotter[0] < share[0]
     none_given = claim_share(nodes, campus, area, 1500, np.array([-1, 2]), heat)
     assert np.isnan(none_given[0]) and none_given[1] == 1.0
+    both = attribute_with_shares(nodes, campus, area, 1500, heat)
+    assert both[0].tolist() == given.tolist() and np.array_equal(both[1], share)
 
 
 def test_an_implausible_claimant_does_not_dilute_the_share():
