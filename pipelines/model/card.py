@@ -32,9 +32,7 @@ from pipelines.model.train import (
     TRAIN_SEED_BASE,
     TrainResult,
 )
-from pipelines.sources.simulate import simulate
-from pipelines.sources.simulate.presets import PRESETS
-from pipelines.sources.simulate.world import build_world, preset_ranges
+from pipelines.sources.simulate import region_world, simulate
 
 if TYPE_CHECKING:
     from pipelines.settings import DetectSettings
@@ -63,8 +61,7 @@ def own_substations(seed: int, preset: str,
     The same world simulate builds for (seed, preset, ranges): the truth of which meter is
     whose, which the bundle does not carry.
     """
-    with preset_ranges({**PRESETS[preset].ranges, **(ranges or {})}):
-        world = build_world(seed, PRESETS[preset])
+    world = region_world(seed, preset, ranges)
     return {site.site_id: site.node_id for site in world.sites if site.node_id}
 
 

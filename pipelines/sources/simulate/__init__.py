@@ -52,13 +52,29 @@ def simulate(out: Path | str, seed: int = 0, preset: str = "demo",
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-        with preset_ranges({**PRESETS[preset].ranges, **(ranges or {})}):
+        with preset_ranges(_region_ranges(preset, ranges)):
             truth = _simulate_into(Path(tmp) / "bundle", seed, preset, start)
         if out.exists():
             old = Path(tmp) / "old"
             out.rename(old)
         (Path(tmp) / "bundle").rename(out)
     return truth
+
+
+def region_world(seed: int, preset: str,
+                 ranges: dict[str, tuple[float, float]] | None = None) -> World:
+    """The world simulate draws for (seed, preset, ranges), without writing a bundle.
+
+    Its truth (which substation feeds which site, say) is what the bundle does not carry.
+    """
+    with preset_ranges(_region_ranges(preset, ranges)):
+        return build_world(seed, PRESETS[preset])
+
+
+def _region_ranges(preset: str, ranges: dict[str, tuple[float, float]] | None
+                   ) -> dict[str, tuple[float, float]]:
+    """The preset's ranges, overridden by the caller's."""
+    return {**PRESETS[preset].ranges, **(ranges or {})}
 
 
 def _simulate_into(out: Path, seed: int, preset: str, start: str) -> pd.DataFrame:
