@@ -86,7 +86,7 @@ def attribute_with_shares(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries
                           campus_heat: np.ndarray | None = None,
                           node_mw: np.ndarray | None = None,
                           max_density_w_m2: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-    """attribute_nodes and claim_share of its answer, from one search of the pairs in reach."""
+    """attribute_nodes's answer and claim_share's for it, from one search of the pairs in reach."""
     pulls = _pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat, node_mw,
                    max_density_w_m2)
     given = _assign(pulls, len(node_geoms), len(campus_area))

@@ -71,4 +71,3 @@ def test_ordinary_roof_copies_change_only_the_thermal_reading():
     roofs = table.loc[table["true_class"] == "warehouse_or_other", thermal]
     known = set(map(tuple, roofs.to_numpy()))
     assert all(tuple(r) in known for r in copies[thermal].to_numpy())
-
