@@ -121,7 +121,8 @@ def ordinary_roof_copies(table: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     roof may be no warmer than a warehouse's (docs/evaluation.md, the cooling split): a flat
     meter at AI density that is surely the building's must count without roof heat. Each copy
     (30% of metered rows not warehouses, 10% of all metered rows, every class alike) takes the
-    whole thermal reading of a random warehouse of the same table that has one.
+    whole thermal reading of a random warehouse of the same table that has one; a table with
+    no such warehouse gives no copies (a copy keeping its own hot roof would teach nothing).
     """
     columns = FEATURE_GROUPS["thermal"] + ["thermal_scenes_used"]
     metered = table[table["has_grid"].fillna(0) > 0]
@@ -131,7 +132,7 @@ def ordinary_roof_copies(table: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     donors = table[(table["true_class"] == "warehouse_or_other")
                    & (table["has_thermal"].fillna(0) > 0)]
     if pick.empty or donors.empty:
-        return pick
+        return pick.iloc[:0]
     roof = donors.iloc[rng.integers(0, len(donors), len(pick))]
     return pick.assign(**{c: roof[c].to_numpy() for c in columns})
 

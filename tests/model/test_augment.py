@@ -71,3 +71,13 @@ def test_ordinary_roof_copies_change_only_the_thermal_reading():
     roofs = table.loc[table["true_class"] == "warehouse_or_other", thermal]
     known = set(map(tuple, roofs.to_numpy()))
     assert all(tuple(r) in known for r in copies[thermal].to_numpy())
+
+
+def test_no_ordinary_roof_copies_without_a_warehouse_roof_to_lend():
+    table = _metered_table(np.random.default_rng(5), 500)
+    no_warehouse = table[table["true_class"] != "warehouse_or_other"]
+    assert ordinary_roof_copies(no_warehouse, np.random.default_rng(6)).empty
+    unseen = table.assign(has_thermal=np.where(table["true_class"] == "warehouse_or_other",
+                                               0.0, 1.0))
+    assert ordinary_roof_copies(unseen, np.random.default_rng(6)).empty
+    assert not ordinary_roof_copies(table, np.random.default_rng(6)).empty
