@@ -272,7 +272,7 @@ def cmd_generalise(args: argparse.Namespace) -> int:
     sys.stdout.write(generalise(
         load_config(args.config, schedules=False).defaults, args.splits, args.regions,
         args.calibration_regions, args.eval_regions, args.county_regions, args.stress_regions,
-        args.jobs, command, args.out, args.card))
+        args.jobs, command, args.out, args.card, args.model_seed))
     return 0
 
 
@@ -534,6 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fresh county regions for the shipped model (0: none)")
     p.add_argument("--stress-regions", type=int, default=6,
                    help="stress-preset regions for the shipped model (0: none)")
+    p.add_argument("--model-seed", type=int, default=0,
+                   help="seed of the split models' own randomness (default 0, as the card's); "
+                   "judge a change at fresh seeds")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
     p.add_argument("--card", action="store_true",

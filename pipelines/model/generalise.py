@@ -72,8 +72,12 @@ class SplitResult:
 
 
 def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
-              export_threshold: float) -> SplitResult:
-    """Train on one part of a factor's range, calibrate there, judge on the other part."""
+              export_threshold: float, model_seed: int = 0) -> SplitResult:
+    """Train on one part of a factor's range, calibrate there, judge on the other part.
+
+    model_seed draws the model's randomness (scorers, augmentation) on the same regions: a
+    change is judged at fresh model seeds, as the seed alone moves a split by a few sites.
+    """
     from pipelines.detect.stages import DetectOptions
     from pipelines.model.card import summarise
     from pipelines.model.train import CACHE_DIR, build_tables, choose_alert_threshold, fit_model
@@ -83,7 +87,7 @@ def run_split(split: Split, n_train: int, n_cal: int, n_eval: int, jobs: int,
                            split.train)
     cal_t = build_tables([SPLIT_CAL + i for i in range(n_cal)], "county", jobs, CACHE_DIR,
                          split.train)
-    model = fit_model(train_t, cal_t, 0, f"split-{split.factor}")
+    model = fit_model(train_t, cal_t, model_seed, f"split-{split.factor}")
     opts = DetectOptions(export_threshold, choose_alert_threshold(model, cal_t))
     log.info("split %s: alert threshold %.2f from its calibration regions", split.factor,
              opts.alert_threshold)
@@ -156,16 +160,38 @@ def markdown(results: list[SplitResult], command: str) -> str:
              "alert precision >= 90%, off-grid recall >= 80%, no campus over 100 MW left out.",
              "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.to_numpy()]
+    pooled = pooled_splits([r for r in results if r.name in SPLITS])
+    if pooled:
+        lines += ["", pooled]
     return "\n".join(lines) + "\n"
+
+
+def pooled_splits(results: list[SplitResult]) -> str:
+    """The split rows' sites and alerts summed: what a change is judged on, as counts.
+
+    Each row is a handful of sites, so a change shows in the pooled counts first.
+    """
+    sites = sum(r.summary["ai_sites_20mw"] for r in results)
+    if not sites:
+        return ""
+    found = sum(round((r.summary["recall_ai_20mw"] or 0) * r.summary["ai_sites_20mw"])
+                for r in results)
+    alerts = sum(r.summary["alerts"] for r in results)
+    hits = sum(round((r.summary["precision_alerts_ai"] or 0) * r.summary["alerts"])
+               for r in results)
+    share = f" ({100 * hits / alerts:.1f}%)" if alerts else ""
+    return (f"Over the split rows: {found} of {sites} AI sites of 20 MW or more found, "
+            f"{hits} of {alerts} alerted buildings AI{share}.")
 
 
 def generalise(settings: DetectSettings, splits: list[str], n_train: int, n_cal: int,
                n_eval: int, county_regions: int, stress_regions: int, jobs: int, command: str,
-               out: Path | None = None, card: bool = False) -> str:
+               out: Path | None = None, card: bool = False, model_seed: int = 0) -> str:
     """`computewatch generalise`: the splits and the shipped model's fresh regions, in Markdown.
 
-    The shipped model is judged on fresh county and stress regions; the table is also written
-    to out, and into the model card when card is set.
+    The split models are fitted at model_seed; the shipped model is judged on fresh county
+    and stress regions; the table is also written to out, and into the model card when card
+    is set.
     """
     from pipelines.atomic import atomic_write_text
     from pipelines.detect.stages import DetectOptions
@@ -177,7 +203,7 @@ def generalise(settings: DetectSettings, splits: list[str], n_train: int, n_cal:
     if unknown:
         raise UsageError(f"unknown split(s) {unknown}; choose from {sorted(SPLITS)}")
     results = [run_split(SPLITS[name], n_train, n_cal, n_eval, jobs,
-                         settings.thresholds.export)
+                         settings.thresholds.export, model_seed)
                for name in splits if name != "none"]
     opts = DetectOptions(settings.thresholds.export, settings.thresholds.alert,
                          settings.hardware_year)
