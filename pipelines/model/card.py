@@ -98,10 +98,12 @@ def summarise(evals: list[dict]) -> dict:
             "campuses_over_100mw_not_exported": sum(
                 len(e["campuses_over_100mw_not_exported"]) for e in evals),
             "ai_sites_20mw": sum(e["ai_sites_20mw"] for e in evals),
+            "ai_sites_found": sum(e["ai_sites_found"] for e in evals),
             "ai_meters": sum(e["ai_meters"] for e in evals),
             "ai_meters_own": sum(e["ai_meters_own"] for e in evals),
             "recall_off_grid": pooled("ai_sites_found_off_grid", "ai_sites_20mw_off_grid"),
-            "alerts": alerts, "precision_alerts_ai": hits / alerts if alerts else None,
+            "alerts": alerts, "alerts_ai": hits,
+            "precision_alerts_ai": hits / alerts if alerts else None,
             "precision_alerts_any_datacenter": dc_hits / alerts if alerts else None,
             "mw_median_ape_on_grid": med("mw_median_ape_on_grid"),
             "mw_median_ape_off_grid": med("mw_median_ape_off_grid")}

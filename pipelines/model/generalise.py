@@ -174,11 +174,9 @@ def pooled_splits(results: list[SplitResult]) -> str:
     sites = sum(r.summary["ai_sites_20mw"] for r in results)
     if not sites:
         return ""
-    found = sum(round((r.summary["recall_ai_20mw"] or 0) * r.summary["ai_sites_20mw"])
-                for r in results)
+    found = sum(r.summary["ai_sites_found"] for r in results)
     alerts = sum(r.summary["alerts"] for r in results)
-    hits = sum(round((r.summary["precision_alerts_ai"] or 0) * r.summary["alerts"])
-               for r in results)
+    hits = sum(r.summary["alerts_ai"] for r in results)
     share = f" ({100 * hits / alerts:.1f}%)" if alerts else ""
     return (f"Over the split rows: {found} of {sites} AI sites of 20 MW or more found, "
             f"{hits} of {alerts} alerted buildings AI{share}.")

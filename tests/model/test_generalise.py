@@ -15,7 +15,8 @@ def test_an_unknown_split_is_a_usage_error():
 
 def _result(name: str, sites: int, found: int, alerts: int, hits: int) -> SplitResult:
     return SplitResult(name, "a", "b", {
-        "ai_sites_20mw": sites, "recall_ai_20mw": found / sites if sites else None,
+        "ai_sites_20mw": sites, "ai_sites_found": found, "alerts_ai": hits,
+        "recall_ai_20mw": found / sites if sites else None,
         "mw_recall_ai_20mw": None, "precision_alerts_ai": hits / alerts if alerts else None,
         "recall_off_grid": None, "campuses_over_100mw_not_exported": 0, "ai_meters_own": 0,
         "ai_meters": 0, "mw_median_ape_on_grid": None, "alerts": alerts,
