@@ -2,8 +2,9 @@
 
 The shipped data (reference table, model, EIA's balancing-authority table, building shapes)
 is the `computewatch_data` package, found through importlib.resources, so an installed wheel
-works as well as a checkout. The working folder holds flows.yaml, the alert store, caches and
-Prefect's state: the checkout's root when running from one, else the current directory.
+works as well as a checkout; a checkout reads its own data/ folder. The working folder holds
+flows.yaml, the alert store, caches and Prefect's state: the checkout's root when running
+from one, else the current directory.
 """
 
 from __future__ import annotations
@@ -31,5 +32,13 @@ def package_version() -> str:
 
 
 def data_path(*parts: str) -> Path:
-    """A file or folder of the shipped data (parts joined below the data folder)."""
+    """A file or folder of the shipped data (parts joined below the data folder).
+
+    A checkout reads its own data/, beside its code: the `computewatch_data` package may be
+    another checkout's editable install (a git worktree or a second clone run with this one's
+    code), and code must not run on data from another tree (the simulator on another
+    reference table, under a cache key hashed from this one's). Else the installed package.
+    """
+    if _is_checkout(CODE_ROOT) and (CODE_ROOT / "data").is_dir():
+        return CODE_ROOT.joinpath("data", *parts)
     return Path(str(files("computewatch_data").joinpath(*parts)))
