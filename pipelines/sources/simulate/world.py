@@ -199,16 +199,17 @@ def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
         halls = _site_halls(rng, mw, (5, 60), draw(rng, "crypto_density_w_m2"))
         return "crypto_mining", "crypto", mw, halls, {
             "pue": draw(rng, "pue_crypto"), "strike": draw(rng, "crypto_curtail_price"),
-            "curtail_peaks": rng.uniform() < 0.75, "shf": rng.uniform(0.08, 0.25),
+            "curtail_peaks": rng.uniform() < 0.75,
+            "shf": draw(rng, "sensible_heat_fraction_crypto"),
             "off_grid": rng.uniform() < draw(rng, "offgrid_share_crypto")}
     if kind == "smelter":
         mw = draw(rng, "smelter_mw")
         return "heavy_industry", "smelter", mw, _site_halls(rng, mw, (150, 300), 2500.0), {
-            "shf": rng.uniform(0.15, 0.3)}
+            "shf": draw(rng, "sensible_heat_fraction_smelter")}
     if kind == "steel":
         mw = draw(rng, "steel_mw")
         return "heavy_industry", "steel", mw, _site_halls(rng, mw, (40, 150), 1200.0), {
-            "shf": rng.uniform(0.1, 0.25),
+            "shf": draw(rng, "sensible_heat_fraction_steel"),
             "yard": rng.uniform() < draw(rng, "hot_yard_share_steel")}
     if kind == "refinery":
         # Compressor houses, pump houses, substations and control rooms hold the motors, about
@@ -218,7 +219,7 @@ def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
         # laid out beside them (_campus; scenes.landscape).
         mw = draw(rng, "refinery_mw", log=True)
         return "heavy_industry", "refinery", mw, _site_halls(rng, mw, (15, 50), 3000.0), {
-            "shf": rng.uniform(0.01, 0.04),
+            "shf": draw(rng, "sensible_heat_fraction_refinery"),
             "off_grid": rng.uniform() < draw(rng, "offgrid_share_refinery")}
     mw = draw(rng, "gas_plant_mw")
     return "heavy_industry", "gas_plant", mw, _site_halls(rng, mw, (300, 900), 20000.0), {
