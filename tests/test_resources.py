@@ -1,7 +1,5 @@
 """Where the shipped data is read from: a checkout's own data/, an install's package."""
 
-from pathlib import Path
-
 import pipelines.resources as resources
 
 
@@ -18,4 +16,4 @@ def test_an_install_reads_the_data_package(monkeypatch, tmp_path):
     """Installed from a wheel, no checkout surrounds the code: the package is the data."""
     monkeypatch.setattr(resources, "files", lambda name: tmp_path)
     monkeypatch.setattr(resources, "CODE_ROOT", tmp_path / "site-packages")
-    assert resources.data_path("models", "x") == Path(tmp_path / "models" / "x")
+    assert resources.data_path("models", "x") == tmp_path / "models" / "x"
