@@ -188,42 +188,47 @@ def _site_plan(rng: np.random.Generator, kind: str, offgrid_boost: float = 1.0
             "pue": draw(rng, "pue_ai"), "shf": draw(rng, "sensible_heat_fraction")}
     if kind == "cloud_datacenter":
         mw = draw(rng, "cloud_site_it_mw", log=True)
-        halls = _site_halls(rng, mw, (6, 40), draw(rng, "cloud_it_density_w_m2"))
+        halls = _site_halls(rng, mw, bounds("cloud_hall_it_mw"),
+                            draw(rng, "cloud_it_density_w_m2"))
         return "cloud_datacenter", "cloud", mw, halls, {
-            "pue": draw(rng, "pue_cloud"), "util": rng.uniform(0.45, 0.7),
-            "diurnal": draw(rng, "cloud_diurnal_amplitude"), "weekly": rng.uniform(0.01, 0.06),
+            "pue": draw(rng, "pue_cloud"), "util": draw(rng, "cloud_utilisation"),
+            "diurnal": draw(rng, "cloud_diurnal_amplitude"),
+            "weekly": draw(rng, "cloud_weekly_amplitude"),
             "growth": draw(rng, "cloud_growth_per_year"),
             "shf": draw(rng, "sensible_heat_fraction")}
     if kind == "crypto_mining":
         mw = draw(rng, "crypto_site_mw", log=True)
-        halls = _site_halls(rng, mw, (5, 60), draw(rng, "crypto_density_w_m2"))
+        halls = _site_halls(rng, mw, bounds("crypto_hall_mw"), draw(rng, "crypto_density_w_m2"))
         return "crypto_mining", "crypto", mw, halls, {
             "pue": draw(rng, "pue_crypto"), "strike": draw(rng, "crypto_curtail_price"),
-            "curtail_peaks": rng.uniform() < 0.75,
+            "curtail_peaks": rng.uniform() < ref("crypto_curtail_share").value,
             "shf": draw(rng, "sensible_heat_fraction_crypto"),
             "off_grid": rng.uniform() < draw(rng, "offgrid_share_crypto")}
     if kind == "smelter":
         mw = draw(rng, "smelter_mw")
-        return "heavy_industry", "smelter", mw, _site_halls(rng, mw, (150, 300), 2500.0), {
+        halls = _site_halls(rng, mw, bounds("smelter_potroom_mw"),
+                            ref("smelter_density_w_m2").value)
+        return "heavy_industry", "smelter", mw, halls, {
             "shf": draw(rng, "sensible_heat_fraction_smelter")}
     if kind == "steel":
         mw = draw(rng, "steel_mw")
-        return "heavy_industry", "steel", mw, _site_halls(rng, mw, (40, 150), 1200.0), {
+        halls = _site_halls(rng, mw, bounds("steel_shop_mw"), ref("steel_density_w_m2").value)
+        return "heavy_industry", "steel", mw, halls, {
             "shf": draw(rng, "sensible_heat_fraction_steel"),
             "yard": rng.uniform() < draw(rng, "hot_yard_share_steel")}
     if kind == "refinery":
-        # Compressor houses, pump houses, substations and control rooms hold the motors, about
-        # 3 kW of metered draw per m2 of their roofs: most of the draw goes into the process
-        # streams as work, and the roofs see only motor and transformer losses of a few per
-        # cent (simulator assumptions). The fired heat leaves over the open process area
-        # laid out beside them (_campus; scenes.landscape).
+        # The buildings hold the motors (refinery_density_w_m2); the fired heat leaves over
+        # the open process area laid out beside them (_campus; scenes.landscape).
         mw = draw(rng, "refinery_mw", log=True)
-        return "heavy_industry", "refinery", mw, _site_halls(rng, mw, (15, 50), 3000.0), {
+        halls = _site_halls(rng, mw, bounds("refinery_building_mw"),
+                            ref("refinery_density_w_m2").value)
+        return "heavy_industry", "refinery", mw, halls, {
             "shf": draw(rng, "sensible_heat_fraction_refinery"),
             "off_grid": rng.uniform() < draw(rng, "offgrid_share_refinery")}
     mw = draw(rng, "gas_plant_mw")
-    return "heavy_industry", "gas_plant", mw, _site_halls(rng, mw, (300, 900), 20000.0), {
-        "marginal_cost": rng.uniform(35, 80)}
+    halls = _site_halls(rng, mw, bounds("gas_plant_unit_mw"), ref("gas_plant_density_w_m2").value)
+    return "heavy_industry", "gas_plant", mw, halls, {
+        "marginal_cost": draw(rng, "gas_plant_marginal_cost")}
 
 
 def _tags(rng: np.random.Generator, true_class: str, subtype: str) -> dict:
