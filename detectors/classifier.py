@@ -68,8 +68,8 @@ FEATURES = [f for group in FEATURE_GROUPS.values() for f in group]
 # process units): a hall's own heat leaves at the hall and a campus's turbines stand on a few
 # hectares of it (detectors/thermal.py, YARD_INNER_M), so more of it never raises the score.
 # A meter is evidence only as far as it is the building's: the share of the pull on its
-# substation that the building's campus holds (detectors/power.py, claim_share) is how surely
-# it is, and a surer meter never lowers the score.
+# substation that the building's campus holds (detectors/power.py, attribute_with_shares) is
+# how surely it is, and a surer meter never lowers the score.
 MONOTONE = {"thermal_cold_season_delta_k": 1, "thermal_waste_k": 1, "thermal_persistence": 1,
             "thermal_yard_k": 1, "thermal_own_heat_k": 1, "thermal_yard_hot_share": -1,
             "load_factor": 1, "diurnal_amplitude": -1, "weekly_amplitude": -1,

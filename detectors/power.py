@@ -50,12 +50,12 @@ def campus_heat_k(own_heat_k: np.ndarray, waste_k: np.ndarray, area_m2: np.ndarr
 Pulls = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
-                    campus_area: np.ndarray, max_distance_m: float,
-                    campus_heat: np.ndarray | None = None,
-                    node_mw: np.ndarray | None = None,
-                    max_density_w_m2: float = np.inf) -> np.ndarray:
-    """For each metered substation, the campus it serves (index) or -1.
+def attribute_with_shares(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
+                          campus_area: np.ndarray, max_distance_m: float,
+                          campus_heat: np.ndarray | None = None,
+                          node_mw: np.ndarray | None = None,
+                          max_density_w_m2: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """For each metered substation, the campus it serves (index, or -1) and how surely.
 
     A dedicated substation serves one campus; among campuses within max_distance_m it is
     taken to feed the one with the strongest pull: the heat the campus's roofs reject
@@ -67,26 +67,20 @@ def attribute_nodes(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
     however much roof it has. A campus's substation stands a gap d from its edge, the gap
     spread evenly in log d (reference table: substation_distance_m, 50 m to 2 km) and in
     direction around a campus of radius R: a density of 1 / (d (R + d)). A campus that
-    would have to draw more than
-    max_density_w_m2 per square metre of roof to take the node's load cannot be its only
-    customer, and is passed over while a plausible campus is in reach.
+    would have to draw more than max_density_w_m2 per square metre of roof to take the
+    node's load cannot be its only customer, and is passed over while a plausible campus is
+    in reach.
 
     Substations are matched jointly, strongest pull first, one to a campus: a campus whose
     load a nearer substation already meters does not take a second one while a campus in
     the second's reach has none (two campuses 800 m apart each have their own supply).
     Substations left over then join the campus that pulls them most, as a campus fed twice.
+
+    How surely (NaN where no campus was given): the given campus's pull over the summed
+    pull of every plausible campus in reach; 1 for a substation with no other claimant,
+    about a half where a hotter campus stands a little farther off, the case where a
+    warehouse beside an AI campus takes its meter.
     """
-    pulls = _pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat, node_mw,
-                   max_density_w_m2)
-    return _assign(pulls, len(node_geoms), len(campus_area))
-
-
-def attribute_with_shares(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
-                          campus_area: np.ndarray, max_distance_m: float,
-                          campus_heat: np.ndarray | None = None,
-                          node_mw: np.ndarray | None = None,
-                          max_density_w_m2: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-    """attribute_nodes's answer and claim_share's for it, from one search of the pairs in reach."""
     pulls = _pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat, node_mw,
                    max_density_w_m2)
     given = _assign(pulls, len(node_geoms), len(campus_area))
@@ -94,7 +88,7 @@ def attribute_with_shares(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries
 
 
 def _assign(pulls: Pulls, n_nodes: int, n_campuses: int) -> np.ndarray:
-    """attribute_nodes's matching, strongest plausible pull first (its docstring)."""
+    """The matching, strongest plausible pull first (attribute_with_shares's docstring)."""
     out = np.full(n_nodes, -1)
     nodes_idx, camp_idx, pull, plausible = pulls
     if len(nodes_idx) == 0:
@@ -116,7 +110,8 @@ def _pulls(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries, campus_area: 
            max_density_w_m2: float) -> Pulls:
     """Every (substation, campus) pair within reach: indices, pull and plausibility.
 
-    The pull and the density bound are attribute_nodes's (its docstring gives the physics).
+    The pull and the density bound are attribute_with_shares's (its docstring gives the
+    physics).
     """
     empty = np.zeros(0, dtype=int)
     if len(campus_geoms) == 0 or len(node_geoms) == 0:
@@ -135,22 +130,8 @@ def _pulls(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries, campus_area: 
     return nodes_idx, camp_idx, pull, plausible
 
 
-def claim_share(node_geoms: gpd.GeoSeries, campus_geoms: gpd.GeoSeries,
-                campus_area: np.ndarray, max_distance_m: float, node_campus: np.ndarray,
-                campus_heat: np.ndarray | None = None, node_mw: np.ndarray | None = None,
-                max_density_w_m2: float = np.inf) -> np.ndarray:
-    """How surely each substation belongs to the campus it was given (NaN where none was).
-
-    The given campus's pull over the summed pull of every plausible campus in its reach:
-    1 for a substation with no other claimant; about a half where a hotter campus stands
-    a little farther off, the case where a warehouse beside an AI campus takes its meter.
-    """
-    return _share(_pulls(node_geoms, campus_geoms, campus_area, max_distance_m, campus_heat,
-                         node_mw, max_density_w_m2), node_campus)
-
-
 def _share(pulls: Pulls, node_campus: np.ndarray) -> np.ndarray:
-    """claim_share from the pairs in reach and each substation's given campus."""
+    """How surely each substation is its given campus's, from the pairs in reach."""
     out = np.full(len(node_campus), np.nan)
     nodes_idx, camp_idx, pull, plausible = pulls
     given = node_campus[nodes_idx] == camp_idx

@@ -6,14 +6,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from detectors.power import (
-    attribute_nodes,
-    attribute_with_shares,
-    campus_heat_k,
-    claim_share,
-    facility_power,
-    node_features,
-)
+from detectors.power import attribute_with_shares, campus_heat_k, facility_power, node_features
+
+
+def given(*args, **kwargs) -> np.ndarray:
+    """The campus each substation is given (attribute_with_shares's first answer)."""
+    return attribute_with_shares(*args, **kwargs)[0]
+
 
 TIMES = pd.date_range("2025-01-01", periods=24 * 120, freq="h", tz="UTC")
 
@@ -53,10 +52,10 @@ def test_commissioning_steps_are_counted():
 def test_substation_goes_to_the_big_campus_not_the_nearest_shed():
     campus = gpd.GeoSeries([shapely.box(0, 0, 400, 300), shapely.box(650, 0, 680, 30)])
     node = gpd.GeoSeries([shapely.Point(620, 50)])
-    got = attribute_nodes(node, campus, campus.area.to_numpy(), max_distance_m=1500)
+    got = given(node, campus, campus.area.to_numpy(), max_distance_m=1500)
     assert got.tolist() == [0]
     far = gpd.GeoSeries([shapely.Point(5000, 5000)])
-    assert attribute_nodes(far, campus, campus.area.to_numpy(), 1500).tolist() == [-1]
+    assert given(far, campus, campus.area.to_numpy(), 1500).tolist() == [-1]
 
 
 def test_campus_load_shared_by_area():
@@ -83,9 +82,9 @@ def test_hot_campus_beats_a_bigger_sun_heated_warehouse():
     campus = gpd.GeoSeries([shapely.box(0, 0, 120, 120), shapely.box(400, 0, 700, 250)])
     node = gpd.GeoSeries([shapely.Point(260, 60)])
     area = campus.area.to_numpy()
-    assert attribute_nodes(node, campus, area, 1500).tolist() == [1]  # area alone: warehouse
+    assert given(node, campus, area, 1500).tolist() == [1]  # area alone: warehouse
     waste = np.array([6.0, 0.1])  # the hall rejects heat, the warehouse only bakes in the sun
-    assert attribute_nodes(node, campus, area, 1500, waste).tolist() == [0]
+    assert given(node, campus, area, 1500, waste).tolist() == [0]
 
 
 def test_a_load_too_dense_for_a_small_roof_goes_to_the_campus_that_can_hold_it():
@@ -93,8 +92,8 @@ def test_a_load_too_dense_for_a_small_roof_goes_to_the_campus_that_can_hold_it()
     node = gpd.GeoSeries([shapely.Point(60, 20)])
     area = campus.area.to_numpy()
     waste = np.array([5.0, 5.0])
-    assert attribute_nodes(node, campus, area, 1500, waste).tolist() == [0]
-    got = attribute_nodes(node, campus, area, 1500, waste, np.array([600.0]), 7000.0)
+    assert given(node, campus, area, 1500, waste).tolist() == [0]
+    got = given(node, campus, area, 1500, waste, np.array([600.0]), 7000.0)
     assert got.tolist() == [1]  # 600 MW on 1,600 m2 would be 375 kW/m2
 
 
@@ -106,15 +105,15 @@ def test_a_campus_already_metered_does_not_take_its_neighbours_substation():
     waste = np.array([8.0, 6.0])
     own_supply = gpd.GeoSeries([shapely.Point(250, -100)])
     between = gpd.GeoSeries([shapely.Point(900, 75)])
-    assert attribute_nodes(between, campus, area, 2000, waste).tolist() == [0]
+    assert given(between, campus, area, 2000, waste).tolist() == [0]
     both = pd.concat([own_supply, between], ignore_index=True)
-    assert attribute_nodes(both, campus, area, 2000, waste).tolist() == [0, 1]
+    assert given(both, campus, area, 2000, waste).tolist() == [0, 1]
 
 
 def test_a_second_substation_with_no_other_campus_in_reach_feeds_the_same_campus():
     campus = gpd.GeoSeries([shapely.box(0, 0, 500, 400)])
     nodes = gpd.GeoSeries([shapely.Point(250, -100), shapely.Point(600, 200)])
-    got = attribute_nodes(nodes, campus, campus.area.to_numpy(), 2000, np.array([8.0]))
+    got = given(nodes, campus, campus.area.to_numpy(), 2000, np.array([8.0]))
     assert got.tolist() == [0, 0]
 
 
@@ -154,9 +153,9 @@ def test_a_warehouse_park_with_one_warm_roof_does_not_take_a_hot_campus_substati
     own = np.array([6.0] + [2.0] + [0.0] * 11)
     heat = campus_heat_k(own, own, np.array([60_000.0] + [25_000.0] * 12),
                          np.array([0] + [1] * 12), 2)
-    assert attribute_nodes(node, campus, area, 2000, heat).tolist() == [0]
+    assert given(node, campus, area, 2000, heat).tolist() == [0]
     hottest = np.array([6.0, 2.0])  # the park's warmest roof standing for all of it
-    assert attribute_nodes(node, campus, area, 2000, hottest).tolist() == [1]
+    assert given(node, campus, area, 2000, hottest).tolist() == [1]
 
 
 def test_a_large_roof_only_one_fit_reads_as_warm_does_not_take_a_halls_substation():
@@ -167,33 +166,31 @@ def test_a_large_roof_only_one_fit_reads_as_warm_does_not_take_a_halls_substatio
     area = np.array([14_300.0, 73_000.0])
     node = gpd.GeoSeries([shapely.Point(0, 0)])
     heat = campus_heat_k(np.array([2.7, 2.1]), np.array([1.4, 0.05]), area, np.array([0, 1]), 2)
-    assert attribute_nodes(node, campus, area, 2000, heat).tolist() == [0]
+    assert given(node, campus, area, 2000, heat).tolist() == [0]
     own_only = np.array([2.7, 2.1])
-    assert attribute_nodes(node, campus, area, 2000, own_only).tolist() == [1]
+    assert given(node, campus, area, 2000, own_only).tolist() == [1]
 
 
 def test_a_meter_with_a_hotter_claimant_nearby_is_less_surely_the_buildings():
-    # A warm hall 100 m from a substation, a larger campus 300 m off, and a lone hall far away
-    # with a substation of its own.
+    # A warm hall 100 m from a substation, a larger campus 300 m off, a lone hall far away
+    # with a substation of its own, and a substation beyond everyone's reach.
     campus = gpd.GeoSeries([shapely.box(0, 0, 150, 150), shapely.box(550, 0, 850, 300),
                             shapely.box(9000, 0, 9150, 150)])
-    nodes = gpd.GeoSeries([shapely.Point(250, 75), shapely.Point(9250, 75)])
+    nodes = gpd.GeoSeries([shapely.Point(250, 75), shapely.Point(9250, 75),
+                           shapely.Point(30_000, 0)])
     area, heat = campus.area.to_numpy(), np.array([1.0, 1.5, 1.0])
-    given = attribute_nodes(nodes, campus, area, 1500, heat)
-    assert given.tolist() == [0, 2]
-    share = claim_share(nodes, campus, area, 1500, given, heat)
+    to, share = attribute_with_shares(nodes, campus, area, 1500, heat)
+    assert to.tolist() == [0, 2, -1]
     assert share[1] == 1.0  # no other campus in its reach
+    assert np.isnan(share[2])  # given to no one
     gap = np.array([100.0, 300.0])
     radius = shapely.minimum_bounding_radius(campus.values[:2])
     pull = area[:2] * heat[:2] / (gap * (radius + gap))
     assert share[0] == pytest.approx(pull[0] / pull.sum())
     assert 0.2 < share[0] < 0.8
-    hotter = claim_share(nodes, campus, area, 1500, given, np.array([1.0, 9.0, 1.0]))
-    assert hotter[0] < share[0]
-    none_given = claim_share(nodes, campus, area, 1500, np.array([-1, 2]), heat)
-    assert np.isnan(none_given[0]) and none_given[1] == 1.0
-    both = attribute_with_shares(nodes, campus, area, 1500, heat)
-    assert both[0].tolist() == given.tolist() and np.array_equal(both[1], share)
+    # The farther campus far hotter: the meter is its, and surely so.
+    to, hotter = attribute_with_shares(nodes, campus, area, 1500, np.array([1.0, 30.0, 1.0]))
+    assert to[0] == 1 and share[0] < hotter[0] < 1.0
 
 
 def test_an_implausible_claimant_does_not_dilute_the_share():
@@ -201,6 +198,6 @@ def test_an_implausible_claimant_does_not_dilute_the_share():
     campus = gpd.GeoSeries([shapely.box(0, 0, 700, 600), shapely.box(900, 0, 940, 40)])
     nodes = gpd.GeoSeries([shapely.Point(800, 20)])
     area = campus.area.to_numpy()
-    share = claim_share(nodes, campus, area, 1500, np.array([0]), np.array([5.0, 5.0]),
-                        np.array([600.0]), 7000.0)
-    assert share.tolist() == [1.0]
+    to, share = attribute_with_shares(nodes, campus, area, 1500, np.array([5.0, 5.0]),
+                                      np.array([600.0]), 7000.0)
+    assert to.tolist() == [0] and share.tolist() == [1.0]
