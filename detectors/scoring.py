@@ -7,7 +7,7 @@ import pandas as pd
 
 from detectors.classifier import CLASSES, OWN_HEAT_K, Model
 from detectors.compute import ComputeAssumptions, compute_capacity, it_mw_from_facility
-from detectors.reasons import describe
+from detectors.reasons import YARD_NOTE_K, describe
 from detectors.thermal import NOISE_K
 
 
@@ -28,7 +28,8 @@ def estimate_it_mw(features: pd.DataFrame, thermal_mw: pd.DataFrame,
         "heat_it_mw_low": q[:, 0]}, index=features.index)
 
 
-def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame,
+                     yard_density_w_m2: float) -> pd.DataFrame:
     """Per facility, its campus's conservative IT MW and its basis: what never-drop judges.
 
     The metered halls' est_it_mw_low summed, or the heat-only low estimates of halls with
@@ -38,25 +39,37 @@ def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFra
     for the metered or the thermal estimate. A hall only warmer than the sensor's noise
     counts alone, since a learned heat-to-MW model sums to noise over many lukewarm roofs,
     and a colder one not at all (its estimate is the footprint's size prior, not evidence).
-    Returns frontier_it_mw and frontier_basis ("meter" or "heat"; None without either).
+
+    A campus with no meter that makes its own power (a building of it past the noise in the
+    cold season beside a yard YARD_NOTE_K up: turbines) counts its roofs at
+    yard_density_w_m2, the least IT density real AI campuses draw, where that says more than
+    its heat: a yard says power is made there but not how much, and halls that hide their
+    heat (evaporative cooling, cloudy years) still bound what they could hold.
+    Returns frontier_it_mw and frontier_basis ("meter", "heat" or "yard"; None without any).
     """
     low = scored["est_it_mw_low"].where(scored["est_it_mw_basis"] == "grid")
     campus = features["campus_id"]
     metered = campus.map(low.groupby(campus).sum(min_count=1))
-    cold_k = np.nan_to_num(features.get(
-        "thermal_cold_season_delta_k", pd.Series(np.nan, index=features.index)
-    ).to_numpy(dtype=float), nan=-np.inf)
+    cold_k, yard_k = (np.nan_to_num(features.get(col, pd.Series(np.nan, index=features.index))
+                                    .to_numpy(dtype=float), nan=-np.inf)
+                      for col in ("thermal_cold_season_delta_k", "thermal_yard_k"))
     heat_low = scored["heat_it_mw_low"]
     alone = heat_low.where(cold_k >= NOISE_K)
     hot = heat_low.where(cold_k >= OWN_HEAT_K)
     heat = pd.concat([alone, campus.map(hot.groupby(campus).sum(min_count=1))],
                      axis=1).max(axis=1)
-    from_heat = heat.fillna(-np.inf) > metered.fillna(-np.inf)
+    makes_power = pd.Series((cold_k >= NOISE_K) & (yard_k >= YARD_NOTE_K), index=features.index)
+    own_power = campus.map(makes_power.groupby(campus).any()).astype(bool) & metered.isna()
+    roofs = (features["campus_area_m2"] * yard_density_w_m2 / 1e6).where(own_power) \
+        if "campus_area_m2" in features else pd.Series(np.nan, index=features.index)
+    from_yard = roofs.fillna(-np.inf) > heat.fillna(-np.inf)
+    heat_or_yard = roofs.where(from_yard, heat)
+    from_heat = heat_or_yard.fillna(-np.inf) > metered.fillna(-np.inf)
+    meter = pd.Series("meter", index=features.index).where(metered.notna())
     return pd.DataFrame({
-        "frontier_it_mw": np.where(from_heat, heat, metered),
-        "frontier_basis": pd.Series("heat", index=features.index).where(
-            from_heat, pd.Series("meter", index=features.index).where(metered.notna()))},
-        index=features.index)
+        "frontier_it_mw": np.where(from_heat, heat_or_yard, metered),
+        "frontier_basis": pd.Series(np.where(from_yard, "yard", "heat"), index=features.index)
+        .where(from_heat, meter)}, index=features.index)
 
 
 def frontier_capable(campus_mw: pd.Series, a: ComputeAssumptions, horizon_days: float,

@@ -72,7 +72,8 @@ def score_and_build(bundle: RegionBundle, features: pd.DataFrame, model: Model,
     a = compute_assumptions(hardware_year)
     with threadpool_limits(limits=SCORE_THREADS):
         scored = score(features, model, a)
-    scored[["frontier_it_mw", "frontier_basis"]] = campus_low_it_mw(features, scored)
+    scored[["frontier_it_mw", "frontier_basis"]] = campus_low_it_mw(
+        features, scored, ref("ai_it_density_w_m2").low)
     scored["frontier_days"] = frontier_capable(scored["frontier_it_mw"], a,
                                                ref("frontier_horizon_days").value,
                                                ref("frontier_floor_it_mw").value)

@@ -19,7 +19,8 @@ EVIDENCE = ["thermal_delta_k", "thermal_cold_season_delta_k", "thermal_scenes_us
             "load_factor", "diurnal_amplitude", "price_response", "power_density_w_m2",
             "footprint_m2", "substation_distance_m"]
 # What a frontier-capable campus's low estimate came from (detectors/scoring.py).
-BASIS = {"meter": "its metered load", "heat": "its roofs' heat"}
+BASIS = {"meter": "its metered load", "heat": "its roofs' heat",
+         "yard": "its roofs at the least density AI campuses draw, as it makes its own power"}
 ESTIMATES = ["est_it_mw", "est_it_mw_low", "est_it_mw_high", "est_h100_equivalents",
              "est_h100_equivalents_at_hardware_year", "est_dense_bf16_pflops",
              "days_to_1e25_flop", "days_to_1e25_flop_low", "days_to_1e25_flop_high"]

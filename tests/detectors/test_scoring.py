@@ -2,11 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from detectors.scoring import campus_low_it_mw, estimate_it_mw, frontier_capable
 from pipelines.reference import compute_assumptions
 
 A = compute_assumptions(2025)
+LEAST_AI_W_M2 = 800.0  # reference table ai_it_density_w_m2, low
 
 
 def scored_rows(basis: list[str], low: list[float], heat_low: list[float] | None = None
@@ -20,7 +22,8 @@ def scored_rows(basis: list[str], low: list[float], heat_low: list[float] | None
 def days_of(features: pd.DataFrame, scored: pd.DataFrame, a=A, horizon: float = 90
             ) -> pd.Series:
     """The never-drop rule's days to 1e25 FLOP, per facility (NaN: not frontier-capable)."""
-    return frontier_capable(campus_low_it_mw(features, scored)["frontier_it_mw"], a, horizon, 20)
+    low = campus_low_it_mw(features, scored, LEAST_AI_W_M2)["frontier_it_mw"]
+    return frontier_capable(low, a, horizon, 20)
 
 
 def test_metered_halls_of_a_campus_add_up():
@@ -37,16 +40,39 @@ def test_a_small_meter_does_not_hide_a_hot_campus():
     features = pd.DataFrame({"campus_id": [0, 0, 0, 1, 1],
                              "thermal_cold_season_delta_k": [12.0, 12.0, 12.0, 1.5, 1.5]})
     scored = scored_rows(["grid"] * 5, [5.0] * 5, heat_low=[15.0, 15.0, 15.0, 30.0, 30.0])
-    low = campus_low_it_mw(features, scored)
+    low = campus_low_it_mw(features, scored, LEAST_AI_W_M2)
     assert list(low["frontier_basis"]) == ["heat"] * 5
     assert low["frontier_it_mw"][0] == 45.0  # three hot halls add up, not the 15 MW meter
     assert low["frontier_it_mw"][3] == 30.0  # a lukewarm hall counts alone, not summed
     assert days_of(features, scored).notna().all()
     cool = scored_rows(["grid"] * 2, [12.0] * 2, heat_low=[15.0, 15.0])
     low = campus_low_it_mw(pd.DataFrame({"campus_id": [0, 0],
-                                         "thermal_cold_season_delta_k": [0.5, 0.5]}), cool)
+                                         "thermal_cold_season_delta_k": [0.5, 0.5]}), cool,
+                           LEAST_AI_W_M2)
     assert list(low["frontier_basis"]) == ["meter"] * 2  # roofs at the noise: the meter's 24
     assert low["frontier_it_mw"][0] == 24.0
+
+
+def test_an_unmetered_campus_making_its_own_power_counts_its_roofs():
+    """The cloudiness split's 156 MW campus off the grid: two halls of 21,000 and 13,400 m2,
+    1.3 and 1.8 K up in the cold season, their turbines' yards 12 K up; their heat says 7 MW
+    (docs/evaluation.md). Beside it the same campus with no yard, a warehouse cold itself
+    beside someone's yard, and a metered campus with a yard."""
+    features = pd.DataFrame({
+        "campus_id": [0, 0, 1, 1, 2, 3, 3],
+        "campus_area_m2": [34_400.0] * 4 + [40_000.0] + [34_400.0] * 2,
+        "thermal_cold_season_delta_k": [1.3, 1.8, 1.3, 1.8, 0.5, 1.3, 1.8],
+        "thermal_yard_k": [11.6, 12.0, 1.0, 1.0, 12.0, 11.6, 12.0]})
+    scored = scored_rows(["thermal"] * 5 + ["grid"] * 2, [4.0, 7.0, 4.0, 7.0, 3.0, 9.0, 9.0],
+                         heat_low=[4.0, 7.0, 4.0, 7.0, 3.0, 4.0, 7.0])
+    low = campus_low_it_mw(features, scored, LEAST_AI_W_M2)
+    basis = low["frontier_basis"]
+    assert list(basis[:4]) + list(basis[5:]) == ["yard"] * 2 + ["heat"] * 2 + ["meter"] * 2
+    assert pd.isna(basis[4])  # a cold roof beside someone's yard: no evidence of its own
+    assert low["frontier_it_mw"][0] == pytest.approx(34_400 * 800 / 1e6)  # 27.5 MW
+    days = days_of(features, scored)
+    assert days[:2].notna().all()  # exported whatever its class
+    assert days[2:].isna().all()  # its heat alone: 7 MW; the meter: 18 MW
 
 
 def test_heat_estimates_add_up_only_over_halls_with_heat_of_their_own():
