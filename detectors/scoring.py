@@ -64,12 +64,12 @@ def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame,
         if "campus_area_m2" in features else pd.Series(np.nan, index=features.index)
     from_yard = roofs.fillna(-np.inf) > heat.fillna(-np.inf)
     heat_or_yard = roofs.where(from_yard, heat)
-    from_heat = heat_or_yard.fillna(-np.inf) > metered.fillna(-np.inf)
+    over_meter = heat_or_yard.fillna(-np.inf) > metered.fillna(-np.inf)
     meter = pd.Series("meter", index=features.index).where(metered.notna())
     return pd.DataFrame({
-        "frontier_it_mw": np.where(from_heat, heat_or_yard, metered),
+        "frontier_it_mw": np.where(over_meter, heat_or_yard, metered),
         "frontier_basis": pd.Series(np.where(from_yard, "yard", "heat"), index=features.index)
-        .where(from_heat, meter)}, index=features.index)
+        .where(over_meter, meter)}, index=features.index)
 
 
 def frontier_capable(campus_mw: pd.Series, a: ComputeAssumptions, horizon_days: float,
