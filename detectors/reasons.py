@@ -8,7 +8,8 @@ import pandas as pd
 
 # A yard this much above the background ring is worth a look on the map. In the simulated
 # training regions nine of ten ordinary buildings' yards stay under 3 K, and nine of ten
-# off-grid AI halls' (turbines beside them) exceed 7 K (docs/evaluation.md, cw-0.7.0).
+# off-grid AI halls' (turbines beside them) exceed 7 K (docs/evaluation.md, cw-0.7.0). The
+# never-drop rule reads such a yard as a campus making its own power (detectors/scoring.py).
 YARD_NOTE_K = 5.0
 # Open ground as warm as the roof over this share of the yard is heat made outdoors. In the
 # simulated training regions 99 of 100 AI halls' shares stay under 0.11 (turbine yards

@@ -60,8 +60,8 @@ def campus_low_it_mw(features: pd.DataFrame, scored: pd.DataFrame,
                      axis=1).max(axis=1)
     makes_power = pd.Series((cold_k >= NOISE_K) & (yard_k >= YARD_NOTE_K), index=features.index)
     own_power = campus.map(makes_power.groupby(campus).any()).astype(bool) & metered.isna()
-    roofs = (features["campus_area_m2"] * yard_density_w_m2 / 1e6).where(own_power) \
-        if "campus_area_m2" in features else pd.Series(np.nan, index=features.index)
+    area = features.get("campus_area_m2", pd.Series(np.nan, index=features.index))
+    roofs = (area * yard_density_w_m2 / 1e6).where(own_power)
     from_yard = roofs.fillna(-np.inf) > heat.fillna(-np.inf)
     heat_or_yard = roofs.where(from_yard, heat)
     over_meter = heat_or_yard.fillna(-np.inf) > metered.fillna(-np.inf)
